@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config"
+
+// Workspace packages export their TypeScript sources under the "source" condition,
+// so tests run against `src/` without a build step.
+const conditions = ["source", "import", "module", "node", "default"]
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    include: ["test/**/*.test.ts"],
+    sequence: { concurrent: false }
+  }
+})
