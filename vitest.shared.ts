@@ -9,6 +9,7 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ["test/**/*.test.ts"],
+    setupFiles: [new URL("./vitest.setup.ts", import.meta.url).pathname],
     sequence: { concurrent: false }
   }
 })

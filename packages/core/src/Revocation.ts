@@ -1,0 +1,52 @@
+/**
+ * `DELETE /v1/access_tokens` (RFC 7009, with High Mobility's method): revokes an access or refresh token.
+ * Revoking an unknown or already revoked token succeeds too, so revocation is safe to retry.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, type Redacted, Schema } from "effect"
+import { HmHttpClient } from "./HmHttpClient.js"
+import { HmOAuthConfig } from "./HmOAuthConfig.js"
+import type { RevocationError } from "./HmOAuthError.js"
+import { authenticationFields } from "./internal/clientAuthentication.js"
+
+/** The token to revoke, and optionally which kind it is (a hint the server may use to find it faster). */
+export interface RevokeParams {
+  readonly token: Redacted.Redacted<string>
+  readonly tokenTypeHint?: "access_token" | "refresh_token" | undefined
+}
+
+/** The revocation endpoint. */
+export class Revocation extends Context.Tag("@hm-oauth/core/Revocation")<
+  Revocation,
+  {
+    /** Revokes the token; a refresh token takes the access tokens of its grant with it. */
+    readonly revoke: (params: RevokeParams) => Effect.Effect<void, RevocationError>
+  }
+>() {}
+
+/** Builds the revocation endpoint over the shared `HmHttpClient`. */
+export const make: Effect.Effect<Revocation["Type"], never, HmOAuthConfig | HmHttpClient> = Effect.gen(function* () {
+  const http = yield* HmHttpClient
+  const authenticate = authenticationFields(yield* HmOAuthConfig)
+  return Revocation.of({
+    revoke: Effect.fn("Revocation.revoke")(function* (params: RevokeParams) {
+      yield* http.execute(
+        {
+          operation: "revoke",
+          method: "DELETE",
+          path: "/v1/access_tokens",
+          fields: Effect.map(authenticate, (authentication) => ({
+            token: params.token,
+            token_type_hint: params.tokenTypeHint,
+            ...authentication
+          }))
+        },
+        Schema.Unknown
+      )
+    })
+  })
+})
+
+/** The revocation endpoint; `HmHttpClient.layer` provides what it needs. */
+export const layer: Layer.Layer<Revocation, never, HmOAuthConfig | HmHttpClient> = Layer.effect(Revocation, make)

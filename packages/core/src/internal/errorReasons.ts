@@ -1,0 +1,44 @@
+/**
+ * Turns what a server says into a reason a caller can branch on. High Mobility answers `invalid_request` for
+ * nearly every token error, so the description decides; a precise RFC 6749 code, when sent, wins.
+ */
+import type { OAuthErrorReason, UnauthorizedReason } from "../HmOAuthError.js"
+
+const byRfcCode: Readonly<Record<string, OAuthErrorReason>> = {
+  invalid_grant: "InvalidGrant",
+  invalid_client: "InvalidClient",
+  unsupported_grant_type: "UnsupportedGrantType",
+  invalid_scope: "InvalidScope",
+  unauthorized_client: "UnauthorizedClient"
+}
+
+/** First match wins: ordered from the most specific description to the most general. */
+const byDescription: ReadonlyArray<readonly [RegExp, OAuthErrorReason]> = [
+  [/can't be blank|is missing|malformed/i, "InvalidRequest"],
+  [/not authori[sz]ed|not issued to this client/i, "UnauthorizedClient"],
+  [/\bclient_(id|secret|assertion|assertion_type)\b|expired key/i, "InvalidClient"],
+  [/\bgrant_type\b/i, "UnsupportedGrantType"],
+  [/\bscope\b/i, "InvalidScope"],
+  [/\b(code|refresh_token|code_verifier|redirect_uri|authorization)\b/i, "InvalidGrant"]
+]
+
+/** The reason of an OAuth error body `{ error, error_description }`. */
+export const oauthErrorReason = (error: string, description: string | undefined): OAuthErrorReason => {
+  const precise = byRfcCode[error]
+  if (precise !== undefined) return precise
+  if (error !== "invalid_request") return "Unknown"
+  const matched = description === undefined ? undefined : byDescription.find(([pattern]) => pattern.test(description))
+  return matched === undefined ? "InvalidRequest" : matched[1]
+}
+
+const unauthorizedByText: ReadonlyArray<readonly [RegExp, UnauthorizedReason]> = [
+  [/expired/i, "ExpiredToken"],
+  [/pending/i, "ConsentPending"],
+  [/no active consent/i, "NoActiveConsent"],
+  [/removed|revoked|withdrawn/i, "ConsentRevoked"],
+  [/invalid|missing|malformed|unknown/i, "InvalidToken"]
+]
+
+/** The reason of a refused access token, from its error code and description together. */
+export const unauthorizedReason = (text: string): UnauthorizedReason =>
+  unauthorizedByText.find(([pattern]) => pattern.test(text))?.[1] ?? "Unknown"

@@ -1,0 +1,50 @@
+/**
+ * Tells a failure below HTTP that proves the server never saw the request from one that may have reached it.
+ * Only the first kind may be retried for a code exchange or a refresh.
+ */
+import type { HttpClientError } from "@effect/platform"
+import type { Redacted } from "effect"
+import { type Operation, TransportError } from "../HmOAuthError.js"
+import { scrub } from "./redact.js"
+
+/**
+ * System and undici error codes raised before a single byte of the request left: no connection, no address.
+ * A reset or a closed socket is not among them: the request may have been sent.
+ */
+const notSentCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ERR_INVALID_URL"
+])
+
+/** The `code` of an error or of any error in its `cause` chain (fetch wraps system errors in a `TypeError`). */
+const errorCodes = (error: unknown): ReadonlyArray<string> => {
+  const codes: Array<string> = []
+  for (let current = error, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
+    const { cause, code } = current as { readonly code?: unknown; readonly cause?: unknown }
+    if (typeof code === "string") codes.push(code)
+    current = cause
+  }
+  return codes
+}
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : "unknown failure"
+
+/** Translates a platform HTTP client error into a `TransportError`, scrubbed of the request's secrets. */
+export const transportError = (
+  operation: Operation,
+  error: HttpClientError.HttpClientError,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+): TransportError => {
+  const codes = errorCodes(error.cause)
+  const notSent =
+    error._tag === "RequestError" && (error.reason !== "Transport" || codes.some((code) => notSentCodes.has(code)))
+  const detail = [error.reason, ...codes, messageOf(error.cause)].join(": ")
+  return new TransportError({ operation, mayHaveReachedServer: !notSent, detail: scrub(detail, secrets) })
+}
