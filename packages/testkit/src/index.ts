@@ -4,3 +4,6 @@
  * @since 0.1.0
  */
 export * as InMemoryHttpClient from "./InMemoryHttpClient.js"
+export * as Model from "./Model.js"
+export * as SpecValidator from "./SpecValidator.js"
+export * as Testkit from "./Testkit.js"

@@ -1,0 +1,461 @@
+/**
+ * The fake High Mobility OAuth2 server as a pure state machine. `step(state, now, request)` answers one HTTP
+ * request with the exact response bytes and the next state; it never reads a clock or an ambient random
+ * source, so one seed and one list of requests always replay the same run (ECDSA signatures aside).
+ * Both transports, the in-memory HttpClient and the Node HTTP server, call `step` unchanged.
+ *
+ * Rules (each is enforced, with a comment, where the code names it):
+ *
+ * Wire
+ * - Routes: POST and DELETE `/v1/access_tokens`, GET `/v1/vehicleinfo`; an unknown path answers 404
+ *   `{"error":"not_found"}`, a wrong method 405 with an `allow` header. A query string is ignored.
+ * - Bodies are JSON (the spec's format, also assumed without a content-type) or form-encoded (RFC 6749).
+ *   A body that does not parse, holds a non-string value, repeats a form field or has another media type is
+ *   malformed. An empty body holds no parameters. A blank value (empty or whitespace) counts as missing.
+ * - Token responses carry `cache-control: no-store` (RFC 6749 §5.1); DELETE success is 200 with no body.
+ *
+ * Errors
+ * - Every token-endpoint failure is one entry of a single catalogue (`rfcCode`, `hmDescription`). Style
+ *   "hm" answers 400 `invalid_request` with the kind only in `error_description`, as HM does; style
+ *   "rfc6749" answers the precise code (401 for `invalid_client`) with the same description.
+ * - Blank required parameters are all reported at once, alphabetically as in the spec's example:
+ *   "client_id can't be blank, client_secret can't be blank, grant_type can't be blank".
+ * - Checks run in this order: blank parameters, unknown client, unknown grant type, client
+ *   authentication, then the grant's own checks.
+ *
+ * Client authentication
+ * - A confidential client (one with a secret) sends `client_secret`, compared in constant time over SHA-256
+ *   digests so neither content nor length leaks. A public client sends none; a secret it sends is refused.
+ * - Public clients revoke with `client_id` alone.
+ *
+ * authorization_code
+ * - The code exists, was issued to this client, is unredeemed and younger than `codeLifetime`;
+ *   `redirect_uri` is byte-identical to the one it was issued for (RFC 6749 §4.1.3).
+ * - PKCE (RFC 7636): a code issued with a challenge needs a `code_verifier` of 43–128 unreserved characters
+ *   matching it (S256 or plain); a verifier for a code issued without a challenge is refused. Public
+ *   clients must send a challenge when authorizing (`requirePkceForPublicClients`).
+ * - A replayed code fails and revokes every token of the family issued from it (RFC 6749 §4.1.2).
+ * - A revoked consent issues nothing; a pending one issues tokens with `status: "pending"`.
+ *
+ * refresh_token (also `grant_type: "refresh"`, the spec examples' spelling, unless `acceptRefreshGrantQuirk` is off)
+ * - The token exists, is a refresh token of this client, its family and consent are live and it has not
+ *   outlived `refreshTokenLifetime`. Another client's token is refused as "token was not issued to this client".
+ * - With rotation, each refresh supersedes the token with a new one; reusing a superseded token after
+ *   `refreshReuseGrace` revokes the whole family (RFC 9700 §4.14); inside the grace it refreshes again
+ *   without revoking. Without rotation the same refresh token comes back.
+ * - An optional `scope` may narrow, never widen, the granted scopes (RFC 6749 §6).
+ *
+ * client_credentials
+ * - Public clients (no secret, no service-account key) are refused as unauthorized for the grant.
+ * - With `client_secret`, or with `client_assertion` + `client_assertion_type` = jwt-bearer (never both):
+ *   the assertion is an ES256 JWT whose `iss` names one of this client's keys, signed by it (raw R||S),
+ *   the key unexpired, `aud` equal to the policy's audience, `iat` no further ahead than `assertionIatSkew`
+ *   nor older than `assertionMaxAge`, an unexpired `exp` if any, and a `jti` never used before by that key.
+ * - The token is an ES256 JWT signed with the server's seed-derived key, like the spec's example
+ *   (`exp = iat + lifetime`, `iss` = base URL + "/v1/auth_tokens", `scope`, `sub` = client id, `ver: 1`,
+ *   `jti`), with no refresh token. An optional `scope` narrows the client's scopes.
+ *
+ * DELETE /v1/access_tokens (RFC 7009)
+ * - Client authentication as above; an unknown or already revoked token still answers 200; another
+ *   client's token is refused. `token_type_hint` is only a hint: every kind of token is searched.
+ * - Revoking an access token kills it alone; revoking a refresh token kills its family's refresh tokens,
+ *   and its access tokens too when `cascadeRevocation` is on.
+ *
+ * GET /v1/vehicleinfo
+ * - `authorization: Bearer <token>`: 200 `{vin, sub}` of the consent that minted a live, unexpired access
+ *   token whose consent is approved and inside its validity window; else 401 `invalid_token` with one of
+ *   "access token is missing", "access token is invalid" (unknown, revoked, a refresh or client-credentials
+ *   token), "consent is revoked", "access token is expired", "consent is pending", and, a description HM
+ *   does not document, "consent is outside its validity period".
+ *
+ * Consent (control functions, for the FakeServer and the consent page)
+ * - `authorize` checks the client, the exact redirect URI, the vehicle and the challenge, then creates a
+ *   consent and a single-use code. Withdrawing a consent kills every token minted from it, for good.
+ *
+ * State and history
+ * - Every token, code and authorization id carries 128 bits from the seeded PRNG, formatted like a UUID,
+ *   and a sequential handle (`at#3`, `rt#4`, `code#1`, `fam#2`) that inspection and history use instead.
+ * - The history keeps the last `historyLimit` exchanges, with every secret replaced by its handle or
+ *   "<redacted>".
+ *
+ * @since 0.1.0
+ */
+import type { JsonWebKey, KeyObject } from "node:crypto"
+import type { Either, HashMap, Option } from "effect"
+import * as consent_ from "./internal/model/consent.js"
+import * as inspect from "./internal/model/inspect.js"
+import * as policy_ from "./internal/model/policy.js"
+import type { Queue } from "./internal/model/queue.js"
+import * as registry from "./internal/model/registry.js"
+import type { Rng } from "./internal/model/rng.js"
+import * as router from "./internal/model/router.js"
+
+// ---------------------------------------------------------------------------------------------------------
+// Wire
+// ---------------------------------------------------------------------------------------------------------
+
+/** An HTTP request as a transport hands it over: lower-case header names, the raw body ("" if none). */
+export interface WireRequest {
+  readonly method: string
+  readonly path: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+/** The exact HTTP response to send: status, headers and body text ("" if none). */
+export interface WireResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Policy
+// ---------------------------------------------------------------------------------------------------------
+
+/** How a code challenge was derived from its verifier (RFC 7636 §4.2). */
+export type CodeChallengeMethod = "S256" | "plain"
+
+/** Server behaviour tests may tune; `defaultPolicy` holds the faithful, safe defaults. Times in seconds. */
+export interface Policy {
+  /** Lifetime of consent-flow access tokens (HM: 3600). */
+  readonly accessTokenLifetime: number
+  /** Lifetime of client-credentials JWTs (HM: 300). */
+  readonly clientCredentialsTokenLifetime: number
+  /** Lifetime of authorization codes (RFC 6749 §4.1.2: at most 600). */
+  readonly codeLifetime: number
+  /** Lifetime of refresh tokens, or null for unlimited. */
+  readonly refreshTokenLifetime: number | null
+  /** Whether each refresh supersedes the refresh token with a new one (RFC 9700 §4.14). */
+  readonly rotateRefreshTokens: boolean
+  /** How long after rotation a superseded refresh token still refreshes without revoking its family. */
+  readonly refreshReuseGrace: number
+  /** Whether revoking a refresh token also revokes its family's access tokens (RFC 7009 §2.1). */
+  readonly cascadeRevocation: boolean
+  /** Whether `grant_type: "refresh"`, the spelling of the spec's examples, means `refresh_token`. */
+  readonly acceptRefreshGrantQuirk: boolean
+  /** Status of a successful token response: HM answers 200, its SDKs also accept 201. */
+  readonly successStatus: 200 | 201
+  /** "hm": every error is 400 `invalid_request`, the kind only in the description; "rfc6749": precise codes. */
+  readonly errorStyle: "hm" | "rfc6749"
+  /** The `aud` client assertions must name: the API base URL + "/v1". */
+  readonly audience: string
+  /** How far in the future a client assertion's `iat` may lie (clock skew). */
+  readonly assertionIatSkew: number
+  /** How long after its `iat` a client assertion is accepted. */
+  readonly assertionMaxAge: number
+  /** Whether public clients must send a PKCE challenge when authorizing (RFC 9700 §2.1.1). */
+  readonly requirePkceForPublicClients: boolean
+  /** Method assumed for a challenge sent without one: HM's SDKs send none and mean S256. */
+  readonly defaultCodeChallengeMethod: CodeChallengeMethod
+  /** How many exchanges the history keeps; the oldest are dropped first. */
+  readonly historyLimit: number
+}
+
+/** The default policy: HM's observed behaviour where known, the RFCs' safe choice elsewhere. */
+export const defaultPolicy: Policy = policy_.defaultPolicy
+
+// ---------------------------------------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------------------------------------
+
+/** A service-account key as registered: the public key as a KeyObject, a PEM (public or private) or a JWK. */
+export interface ServiceAccountKeyRegistration {
+  readonly id: string
+  readonly publicKey: KeyObject | string | JsonWebKey
+  readonly expiresAt?: number
+}
+
+/** A client to register; no `secret` means a public (PKCE) app. `scopes` are its client-credentials scopes. */
+export interface ClientRegistration {
+  readonly id: string
+  readonly secret?: string
+  readonly redirectUris: ReadonlyArray<string>
+  readonly serviceAccountKeys?: ReadonlyArray<ServiceAccountKeyRegistration>
+  readonly scopes?: ReadonlyArray<string>
+}
+
+/** A registered service-account key: the public half of a P-256 key, named by its id. */
+export interface ServiceAccountKey {
+  readonly id: string
+  readonly publicKey: KeyObject
+  readonly expiresAt?: number
+}
+
+/** A registered client. */
+export interface Client {
+  readonly id: string
+  readonly secret?: string
+  readonly redirectUris: ReadonlyArray<string>
+  readonly serviceAccountKeys: ReadonlyArray<ServiceAccountKey>
+  readonly scopes: ReadonlyArray<string>
+}
+
+/** A registered vehicle. */
+export interface Vehicle {
+  readonly vin: string
+}
+
+/** Where a consent stands: pending until the owner (or carmaker) approves it, revoked for good. */
+export type ConsentStatus = "pending" | "approved" | "revoked"
+
+/** An owner's consent for one client to one vehicle (HM's "authorization"). Times in epoch ms. */
+export interface Consent {
+  readonly authorizationId: string
+  readonly clientId: string
+  readonly vin: string
+  readonly sub: string
+  readonly scopes: ReadonlyArray<string>
+  readonly status: ConsentStatus
+  readonly createdAt: number
+  readonly validFrom?: number
+  readonly validUntil?: number
+  readonly appId?: string
+  readonly approvedAt?: number
+  readonly revokedAt?: number
+}
+
+/** A PKCE challenge bound to a code. */
+export interface CodeChallenge {
+  readonly value: string
+  readonly method: CodeChallengeMethod
+}
+
+/** A single-use authorization code, keyed in the state by its value. */
+export interface AuthorizationCode {
+  readonly handle: string
+  readonly serial: number
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly authorizationId: string
+  readonly issuedAt: number
+  readonly expiresAt: number
+  readonly challenge?: CodeChallenge
+  readonly redeemed?: { readonly at: number; readonly family: string }
+}
+
+/** What a consent-flow token inherits from the code or refresh token it was issued from. */
+export interface Lineage {
+  readonly clientId: string
+  readonly authorizationId: string
+  readonly family: string
+  readonly issuedFrom: string
+  readonly scopes: ReadonlyArray<string>
+}
+
+/** A consent-flow access token (opaque UUID), keyed in the state by its value. */
+export interface AccessToken extends Lineage {
+  readonly kind: "access"
+  readonly handle: string
+  readonly serial: number
+  readonly issuedAt: number
+  readonly expiresAt: number
+  readonly revokedAt?: number
+}
+
+/** A consent-flow refresh token, keyed in the state by its value. */
+export interface RefreshToken extends Lineage {
+  readonly kind: "refresh"
+  readonly handle: string
+  readonly serial: number
+  readonly issuedAt: number
+  readonly expiresAt?: number
+  readonly supersededAt?: number
+}
+
+/** A client-credentials access token (an ES256 JWT), keyed in the state by its value. */
+export interface ClientCredentialsToken {
+  readonly kind: "client_credentials"
+  readonly handle: string
+  readonly serial: number
+  readonly clientId: string
+  readonly jti: string
+  readonly scopes: ReadonlyArray<string>
+  readonly issuedAt: number
+  readonly expiresAt: number
+  readonly revokedAt?: number
+}
+
+/** Any token the server issued. */
+export type Token = AccessToken | RefreshToken | ClientCredentialsToken
+
+/** Why a family's tokens were revoked. */
+export type RevocationReason = "code_replayed" | "refresh_token_reused" | "refresh_token_revoked"
+
+/** When and why part of a family was revoked. */
+export interface Revocation {
+  readonly at: number
+  readonly reason: RevocationReason
+}
+
+/** The tokens descending from one code redemption: rotated refresh tokens and their access tokens. */
+export interface Family {
+  readonly handle: string
+  readonly serial: number
+  readonly clientId: string
+  readonly authorizationId: string
+  readonly code: string
+  readonly openedAt: number
+  readonly refreshTokensRevoked?: Revocation
+  readonly accessTokensRevoked?: Revocation
+}
+
+/** One exchange as the history keeps it: secret values replaced by handles or "<redacted>". */
+export interface HistoryEntry {
+  readonly seq: number
+  readonly at: number
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly authorization?: string
+  readonly request?: Readonly<Record<string, unknown>> | "<malformed>"
+  readonly response?: Readonly<Record<string, unknown>>
+}
+
+/** Assertion ids already accepted, each remembered until its assertion would be refused as stale anyway. */
+export interface SeenAssertions {
+  readonly byKey: HashMap.HashMap<string, number>
+  readonly order: Queue<{ readonly key: string; readonly forgetAt: number }>
+}
+
+/** The whole server: immutable, persistent maps so a step copies only what it touches. */
+export interface State {
+  readonly policy: Policy
+  readonly rng: Rng
+  readonly serial: number
+  readonly signingKey: KeyObject
+  readonly clients: HashMap.HashMap<string, Client>
+  readonly vehicles: HashMap.HashMap<string, Vehicle>
+  readonly consents: HashMap.HashMap<string, Consent>
+  readonly codes: HashMap.HashMap<string, AuthorizationCode>
+  readonly tokens: HashMap.HashMap<string, Token>
+  readonly families: HashMap.HashMap<string, Family>
+  readonly assertions: SeenAssertions
+  readonly history: Queue<HistoryEntry>
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Construction and registration
+// ---------------------------------------------------------------------------------------------------------
+
+/** Options of `make`: a 32-bit seed (default 0), policy overrides, initial clients and vehicles. */
+export interface MakeOptions {
+  readonly seed?: number
+  readonly policy?: Partial<Policy>
+  readonly clients?: ReadonlyArray<ClientRegistration>
+  readonly vehicles?: ReadonlyArray<Vehicle>
+}
+
+/** A fresh server; throws if a service-account key is not a readable P-256 key (a setup error). */
+export const make: (options?: MakeOptions) => State = registry.make
+
+/** Registers (or replaces) a client; throws if a service-account key is not a readable P-256 key. */
+export const registerClient: (state: State, client: ClientRegistration) => State = registry.registerClient
+
+/** Registers a vehicle. */
+export const registerVehicle: (state: State, vehicle: Vehicle) => State = registry.registerVehicle
+
+// ---------------------------------------------------------------------------------------------------------
+// Consent
+// ---------------------------------------------------------------------------------------------------------
+
+/** What the consent page receives; times in epoch ms, `scopes` defaulting to the spec example's. */
+export interface AuthorizeRequest {
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly vin: string
+  readonly scopes?: ReadonlyArray<string>
+  readonly codeChallenge?: string
+  readonly codeChallengeMethod?: string
+  readonly status?: "approved" | "pending"
+  readonly validFrom?: number
+  readonly validUntil?: number
+  readonly sub?: string
+  readonly appId?: string
+}
+
+/** The code to hand to the redirect URI, and the consent it redeems into. */
+export interface Authorized {
+  readonly code: string
+  readonly authorizationId: string
+}
+
+/** Why the consent page refuses a request. */
+export type AuthorizeError =
+  | { readonly _tag: "UnknownClient"; readonly clientId: string }
+  | { readonly _tag: "UnregisteredRedirectUri"; readonly redirectUri: string }
+  | { readonly _tag: "UnknownVehicle"; readonly vin: string }
+  | { readonly _tag: "InvalidCodeChallenge"; readonly reason: "missing" | "malformed" | "unsupported_method" }
+
+/** Why a consent cannot change. */
+export type ConsentError =
+  | { readonly _tag: "UnknownConsent"; readonly authorizationId: string }
+  | { readonly _tag: "ConsentRevoked"; readonly authorizationId: string }
+
+/** The owner grants access: a new consent and a single-use code, or why the consent page refuses. */
+export const authorize: (
+  state: State,
+  now: number,
+  request: AuthorizeRequest
+) => Either.Either<readonly [Authorized, State], AuthorizeError> = consent_.authorize
+
+/** The owner (or carmaker) approves a pending consent; approving an approved one changes nothing. */
+export const approveConsent: (
+  state: State,
+  now: number,
+  authorizationId: string
+) => Either.Either<State, ConsentError> = consent_.approveConsent
+
+/** The owner withdraws access: the consent is revoked and every token minted from it dies. */
+export const withdrawConsent: (
+  state: State,
+  now: number,
+  authorizationId: string
+) => Either.Either<State, ConsentError> = consent_.withdrawConsent
+
+// ---------------------------------------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------------------------------------
+
+/** Answers one request: the exact response and the next state. Pure; `now` is epoch milliseconds. */
+export const step: (state: State, now: number, request: WireRequest) => readonly [WireResponse, State] = router.step
+
+// ---------------------------------------------------------------------------------------------------------
+// Inspection
+// ---------------------------------------------------------------------------------------------------------
+
+/** Where a token stands at a given time. */
+export type TokenStatus = "live" | "revoked" | "expired" | "superseded"
+
+/** A token record with its status at the time asked; never the token's value. */
+export type TokenView = Token & { readonly status: TokenStatus }
+
+/** A consent-flow token with its status: what a family's lineage lists. */
+export type LineageTokenView = (AccessToken | RefreshToken) & { readonly status: TokenStatus }
+
+/** A family with its lineage: its tokens in issue order, each naming the code or token it came from. */
+export type FamilyView = Family & { readonly lineage: ReadonlyArray<LineageTokenView> }
+
+/** Every consent, oldest first. */
+export const consents: (state: State) => ReadonlyArray<Consent> = inspect.consents
+
+/** One consent by authorization id. */
+export const consent: (state: State, authorizationId: string) => Option.Option<Consent> = inspect.consent
+
+/** Every token, in issue order, with its status at `now`. */
+export const tokens: (state: State, now: number) => ReadonlyArray<TokenView> = inspect.tokens
+
+/** One token by handle, with its status at `now`. */
+export const token: (state: State, now: number, handle: string) => Option.Option<TokenView> = inspect.token
+
+/** The handle of a token or code value (what the history shows in its place). */
+export const handleOf: (state: State, value: string) => Option.Option<string> = inspect.handleOf
+
+/** Every family with its lineage, in the order they were opened. */
+export const families: (state: State, now: number) => ReadonlyArray<FamilyView> = inspect.families
+
+/** The kept exchanges, oldest first. */
+export const history: (state: State) => ReadonlyArray<HistoryEntry> = inspect.history
+
+/** The public half of the server's ES256 key, to verify client-credentials tokens. */
+export const signingPublicKey: (state: State) => JsonWebKey = inspect.signingPublicKey

@@ -1,0 +1,62 @@
+import { Either, HashMap } from "effect"
+import type { Family } from "../../Model.js"
+import { authenticateWithSecret, secretIfRequired } from "./clientAuth.js"
+import { fail, OAuthErrors } from "./errors.js"
+import { codeOf, consentOf } from "./lookup.js"
+import { verifierMatches } from "./pkce.js"
+import { patch, update } from "./state.js"
+import type { Grant } from "./tokenEndpoint.js"
+import { consentTokenReply, issueToken, nextHandle, revokeFamily } from "./tokens.js"
+import { param } from "./wire.js"
+
+/** `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6): a code becomes a new token family. */
+export const codeGrant: Grant = {
+  required: (params, client) => ["code", "redirect_uri", ...secretIfRequired(params, client)],
+
+  exchange: (state, now, client, params) => {
+    const authenticated = authenticateWithSecret(client, params)
+    if (Either.isLeft(authenticated)) return fail(state, authenticated.left)
+
+    const value = param(params, "code") ?? ""
+    const code = codeOf(state, value)
+    // RFC 6749 §4.1.3: the code must have been issued to the authenticated client
+    if (code === undefined || code.clientId !== client.id) return fail(state, OAuthErrors.invalidCode)
+    // RFC 6749 §4.1.2: a code used twice was likely stolen; the tokens issued from it are revoked
+    if (code.redeemed !== undefined) {
+      return fail(revokeFamily(state, now, code.redeemed.family, "code_replayed", true), OAuthErrors.invalidCode)
+    }
+    if (now >= code.expiresAt) return fail(state, OAuthErrors.invalidCode)
+    // RFC 6749 §4.1.3: identical to the redirect URI of the authorization request, byte for byte
+    if (param(params, "redirect_uri") !== code.redirectUri) return fail(state, OAuthErrors.redirectMismatch)
+    if (!verifierMatches(code.challenge, param(params, "code_verifier"))) {
+      return fail(state, OAuthErrors.invalidVerifier)
+    }
+    const consent = consentOf(state, code.authorizationId)
+    // a pending consent still issues (tokens answer "consent is pending" until approved); a revoked one never
+    if (consent === undefined || consent.status === "revoked") return fail(state, OAuthErrors.invalidCode)
+
+    const [{ handle: familyHandle, serial }, opened] = nextHandle(state, "fam")
+    const family: Family = {
+      handle: familyHandle,
+      serial,
+      clientId: client.id,
+      authorizationId: consent.authorizationId,
+      code: code.handle,
+      openedAt: now
+    }
+    const redeemed = update(opened, {
+      codes: HashMap.set(opened.codes, value, patch(code, { redeemed: { at: now, family: familyHandle } })),
+      families: HashMap.set(opened.families, familyHandle, family)
+    })
+    const lineage = {
+      clientId: client.id,
+      authorizationId: consent.authorizationId,
+      family: familyHandle,
+      issuedFrom: code.handle,
+      scopes: consent.scopes
+    }
+    const [accessToken, withAccess] = issueToken(redeemed, now, "access", lineage)
+    const [refreshToken, next] = issueToken(withAccess, now, "refresh", lineage)
+    return [consentTokenReply(next.policy, consent, consent.scopes, accessToken, refreshToken), next]
+  }
+}

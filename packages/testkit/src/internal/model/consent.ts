@@ -1,0 +1,114 @@
+import { Either, HashMap } from "effect"
+import type {
+  AuthorizationCode,
+  Authorized,
+  AuthorizeError,
+  AuthorizeRequest,
+  Consent,
+  ConsentError,
+  State
+} from "../../Model.js"
+import { clientOf, consentOf } from "./lookup.js"
+import { bindChallenge } from "./pkce.js"
+import { uuid } from "./rng.js"
+import { patch, update } from "./state.js"
+import { after, mint } from "./tokens.js"
+
+// the scopes of the spec's example token response
+const DEFAULT_SCOPES = ["diagnostics.get.mileage", "doors.get.locks", "windows.get.positions"]
+
+/** The consent page: checks the request, then records an owner's consent and a single-use code for it. */
+export const authorize = (
+  state: State,
+  now: number,
+  request: AuthorizeRequest
+): Either.Either<readonly [Authorized, State], AuthorizeError> => {
+  const { clientId, redirectUri, vin, codeChallenge, codeChallengeMethod, sub, validFrom, validUntil, appId } = request
+  const client = clientOf(state, clientId)
+  if (client === undefined) return Either.left({ _tag: "UnknownClient", clientId })
+  // RFC 9700 §4.1.3: redirect URIs are compared as exact strings, with no normalisation
+  if (!client.redirectUris.includes(redirectUri)) return Either.left({ _tag: "UnregisteredRedirectUri", redirectUri })
+  if (!HashMap.has(state.vehicles, vin)) return Either.left({ _tag: "UnknownVehicle", vin })
+  const challenge = bindChallenge(state.policy, client.secret === undefined, codeChallenge, codeChallengeMethod)
+  if (Either.isLeft(challenge)) return Either.left(challenge.left)
+
+  const [authorizationId, afterId] = uuid(state.rng)
+  const [subject, rng] = sub === undefined ? uuid(afterId) : [sub, afterId]
+  const consent: Consent = {
+    authorizationId,
+    clientId,
+    vin,
+    sub: subject,
+    scopes: request.scopes ?? DEFAULT_SCOPES,
+    status: request.status ?? "approved",
+    createdAt: now,
+    // picked one by one: a caller's extra fields must not land in the record
+    ...(validFrom === undefined ? {} : { validFrom }),
+    ...(validUntil === undefined ? {} : { validUntil }),
+    ...(appId === undefined ? {} : { appId })
+  }
+  const [code, next] = mint(update(state, { rng }), "code")
+  const record: AuthorizationCode = {
+    handle: code.handle,
+    serial: code.serial,
+    clientId,
+    redirectUri,
+    authorizationId,
+    issuedAt: now,
+    // RFC 6749 §4.1.2: a short-lived code, ten minutes at most by default
+    expiresAt: after(now, state.policy.codeLifetime),
+    ...(challenge.right === undefined ? {} : { challenge: challenge.right })
+  }
+  return Either.right([
+    { code: code.value, authorizationId },
+    update(next, {
+      consents: HashMap.set(next.consents, authorizationId, consent),
+      codes: HashMap.set(next.codes, code.value, record)
+    })
+  ])
+}
+
+const changeConsent = (
+  state: State,
+  authorizationId: string,
+  change: (consent: Consent) => Either.Either<Consent, ConsentError>
+): Either.Either<State, ConsentError> => {
+  const consent = consentOf(state, authorizationId)
+  if (consent === undefined) return Either.left({ _tag: "UnknownConsent", authorizationId })
+  return Either.map(change(consent), (changed) =>
+    changed === consent ? state : update(state, { consents: HashMap.set(state.consents, authorizationId, changed) })
+  )
+}
+
+/** Approves a pending consent; a revoked consent stays revoked (the owner must authorize again). */
+export const approveConsent = (
+  state: State,
+  now: number,
+  authorizationId: string
+): Either.Either<State, ConsentError> =>
+  changeConsent(state, authorizationId, (consent) => {
+    if (consent.status === "revoked") return Either.left({ _tag: "ConsentRevoked", authorizationId })
+    return Either.right(
+      consent.status === "approved" ? consent : patch(consent, { status: "approved" as const, approvedAt: now })
+    )
+  })
+
+/**
+ * Revokes a consent for good. Its tokens are not touched one by one: every token reads its consent's status
+ * when used or inspected, so they all die at once.
+ */
+export const withdrawConsent = (
+  state: State,
+  now: number,
+  authorizationId: string
+): Either.Either<State, ConsentError> =>
+  changeConsent(state, authorizationId, (consent) =>
+    Either.right(
+      consent.status === "revoked" ? consent : patch(consent, { status: "revoked" as const, revokedAt: now })
+    )
+  )
+
+/** Whether `now` lies inside the consent's validity window (start inclusive, end exclusive). */
+export const withinValidity = (consent: Consent, now: number): boolean =>
+  (consent.validFrom === undefined || now >= consent.validFrom) &&
+  (consent.validUntil === undefined || now < consent.validUntil)

@@ -1,0 +1,84 @@
+import type { Policy, State } from "../../Model.js"
+import { jsonReply, type Reply } from "./wire.js"
+
+/** The error codes of RFC 6749 §5.2 this server answers with in the "rfc6749" style. */
+export type RfcErrorCode =
+  | "invalid_request"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+
+/** One kind of failure: its precise RFC code and the description HM's server uses for it. */
+export interface OAuthError {
+  readonly rfcCode: RfcErrorCode
+  readonly hmDescription: string
+}
+
+const entry = (rfcCode: RfcErrorCode, hmDescription: string): OAuthError => ({ rfcCode, hmDescription })
+
+/**
+ * The catalogue every token-endpoint failure picks from. Clients classify HM's errors by these exact
+ * descriptions (HM answers `invalid_request` for all of them), so they must not drift.
+ */
+export const OAuthErrors = {
+  malformedBody: entry("invalid_request", "request body is malformed"),
+  unknownClient: entry("invalid_client", "client_id is invalid"),
+  invalidSecret: entry("invalid_client", "client_secret is invalid"),
+  unsupportedGrantType: entry("unsupported_grant_type", "grant_type is invalid"),
+  unauthorizedGrant: entry("unauthorized_client", "client is not authorized to use this grant_type"),
+  invalidCode: entry("invalid_grant", "code is invalid"),
+  redirectMismatch: entry("invalid_grant", "redirect_uri is invalid"),
+  invalidVerifier: entry("invalid_grant", "code_verifier is invalid"),
+  invalidRefreshToken: entry("invalid_grant", "refresh_token is invalid"),
+  // RFC 6749 §5.2: a grant issued to another client is invalid_grant …
+  refreshTokenOfOtherClient: entry("invalid_grant", "token was not issued to this client"),
+  // … while RFC 7009 §2.1 refuses the revocation request itself
+  revokeTokenOfOtherClient: entry("unauthorized_client", "token was not issued to this client"),
+  invalidScope: entry("invalid_scope", "scope is invalid"),
+  invalidAssertionType: entry("invalid_request", "client_assertion_type is invalid"),
+  invalidAssertion: entry("invalid_client", "client_assertion is invalid"),
+  expiredKey: entry("invalid_client", "client_assertion is signed with an expired key"),
+  invalidAudience: entry("invalid_client", "client_assertion has an invalid audience"),
+  expiredAssertion: entry("invalid_client", "client_assertion is expired"),
+  replayedAssertion: entry("invalid_client", "client_assertion has already been used")
+} as const
+
+/** Blank required parameters, reported together as in the spec's example. */
+export const missingParameters = (names: ReadonlyArray<string>): OAuthError =>
+  entry("invalid_request", names.map((name) => `${name} can't be blank`).join(", "))
+
+/** The reply for a failure in the policy's error style. */
+export const errorReply = (policy: Policy, error: OAuthError): Reply =>
+  policy.errorStyle === "hm"
+    ? jsonReply(400, { error: "invalid_request", error_description: error.hmDescription })
+    : jsonReply(error.rfcCode === "invalid_client" ? 401 : 400, {
+        error: error.rfcCode,
+        error_description: error.hmDescription
+      })
+
+/** Answers a failure and keeps the given state (which may already record the failure's consequences). */
+export const fail = (state: State, error: OAuthError): readonly [Reply, State] => [
+  errorReply(state.policy, error),
+  state
+]
+
+/** Descriptions of the vehicle-info endpoint's 401s. */
+export const BearerErrors = {
+  missing: "access token is missing",
+  invalid: "access token is invalid",
+  expired: "access token is expired",
+  pending: "consent is pending",
+  revoked: "consent is revoked",
+  // not documented by HM: a consent used before its validity_start_date or after its validity_end_date
+  outsideValidity: "consent is outside its validity period"
+} as const
+
+/** A 401 of the vehicle-info endpoint; RFC 6750 §3 asks for the WWW-Authenticate challenge. */
+export const bearerErrorReply = (description: string): Reply =>
+  jsonReply(
+    401,
+    { error: "invalid_token", error_description: description },
+    { "www-authenticate": description === BearerErrors.missing ? "Bearer" : 'Bearer error="invalid_token"' }
+  )

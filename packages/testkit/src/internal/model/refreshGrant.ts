@@ -1,0 +1,55 @@
+import { Either, HashMap } from "effect"
+import { authenticateWithSecret, secretIfRequired } from "./clientAuth.js"
+import { fail, OAuthErrors } from "./errors.js"
+import { consentOf, tokenOf } from "./lookup.js"
+import { patch, update } from "./state.js"
+import type { Grant } from "./tokenEndpoint.js"
+import { after, consentTokenReply, issueToken, requestedScopes, revokeFamily, tokenStatus } from "./tokens.js"
+import { param } from "./wire.js"
+
+/** `grant_type=refresh_token` (RFC 6749 §6), with refresh-token rotation (RFC 9700 §4.14). */
+export const refreshGrant: Grant = {
+  required: (params, client) => ["refresh_token", ...secretIfRequired(params, client)],
+
+  exchange: (state, now, client, params) => {
+    const authenticated = authenticateWithSecret(client, params)
+    if (Either.isLeft(authenticated)) return fail(state, authenticated.left)
+
+    const value = param(params, "refresh_token") ?? ""
+    const token = tokenOf(state, value)
+    if (token?.kind !== "refresh") return fail(state, OAuthErrors.invalidRefreshToken)
+    // RFC 6749 §6: the refresh token is bound to the client it was issued to
+    if (token.clientId !== client.id) return fail(state, OAuthErrors.refreshTokenOfOtherClient)
+    const consent = consentOf(state, token.authorizationId)
+    const status = tokenStatus(state, now, token)
+    if (consent === undefined || status === "revoked" || status === "expired") {
+      return fail(state, OAuthErrors.invalidRefreshToken)
+    }
+    const { policy } = state
+    // RFC 9700 §4.14: a superseded token coming back means two parties hold it; the server cannot tell which
+    // is legitimate, so the whole family dies. The grace spares a client that retried a lost response.
+    if (token.supersededAt !== undefined && now >= after(token.supersededAt, policy.refreshReuseGrace)) {
+      return fail(revokeFamily(state, now, token.family, "refresh_token_reused", true), OAuthErrors.invalidRefreshToken)
+    }
+    // RFC 6749 §6: a refresh may narrow the scope, never widen it
+    const scopes = requestedScopes(token.scopes, param(params, "scope"))
+    if (scopes === undefined) return fail(state, OAuthErrors.invalidScope)
+
+    const lineage = {
+      clientId: client.id,
+      authorizationId: token.authorizationId,
+      family: token.family,
+      issuedFrom: token.handle,
+      scopes: token.scopes
+    }
+    const [accessToken, withAccess] = issueToken(state, now, "access", patch(lineage, { scopes }))
+    if (!policy.rotateRefreshTokens) {
+      return [consentTokenReply(policy, consent, scopes, accessToken, value), withAccess]
+    }
+    // inside the grace a superseded token rotates again; its first successor stays live
+    const [refreshToken, rotated] = issueToken(withAccess, now, "refresh", lineage)
+    const superseded = token.supersededAt === undefined ? patch(token, { supersededAt: now }) : token
+    const next = update(rotated, { tokens: HashMap.set(rotated.tokens, value, superseded) })
+    return [consentTokenReply(policy, consent, scopes, accessToken, refreshToken), next]
+  }
+}

@@ -1,0 +1,37 @@
+import { Either, HashMap } from "effect"
+import type { State, Token } from "../../Model.js"
+import { authenticateWithSecret, identifyClient, secretIfRequired } from "./clientAuth.js"
+import { fail, OAuthErrors } from "./errors.js"
+import { tokenOf } from "./lookup.js"
+import { patch, update } from "./state.js"
+import { revokeFamily } from "./tokens.js"
+import { emptyReply, type Handler, param } from "./wire.js"
+
+const revoke = (state: State, now: number, value: string, token: Token): State => {
+  // RFC 7009 §2.1: revoking a refresh token ends the grant: its whole family, and with the cascade the
+  // access tokens issued along it
+  if (token.kind === "refresh") {
+    return revokeFamily(state, now, token.family, "refresh_token_revoked", state.policy.cascadeRevocation)
+  }
+  if (token.revokedAt !== undefined) return state
+  return update(state, { tokens: HashMap.set(state.tokens, value, patch(token, { revokedAt: now })) })
+}
+
+/** DELETE /v1/access_tokens (RFC 7009): revokes an access or refresh token of the authenticated client. */
+export const revocation: Handler = (state, now, { params }) => {
+  // the spec requires client_secret of every client; public apps have none, so they revoke with client_id
+  const identified = identifyClient(state, params, (client) => ["token", ...secretIfRequired(params, client)])
+  if (Either.isLeft(identified)) return fail(state, identified.left)
+  const client = identified.right
+  const authenticated = authenticateWithSecret(client, params)
+  if (Either.isLeft(authenticated)) return fail(state, authenticated.left)
+
+  // `token_type_hint` is only a hint (RFC 7009 §2.1): one map holds every kind of token, so it is not read
+  const value = param(params, "token") ?? ""
+  const token = tokenOf(state, value)
+  // RFC 7009 §2.2: an unknown (or already revoked) token is answered like a revoked one
+  if (token === undefined) return [emptyReply(200), state]
+  // RFC 7009 §2.1: a client may revoke only the tokens issued to it
+  if (token.clientId !== client.id) return fail(state, OAuthErrors.revokeTokenOfOtherClient)
+  return [emptyReply(200), revoke(state, now, value, token)]
+}

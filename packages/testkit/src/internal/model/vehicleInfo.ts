@@ -1,0 +1,26 @@
+import type { State } from "../../Model.js"
+import { withinValidity } from "./consent.js"
+import { BearerErrors, bearerErrorReply } from "./errors.js"
+import { consentOf, tokenOf } from "./lookup.js"
+import { tokenStatus } from "./tokens.js"
+import { bearerToken, type Handler, jsonReply, type Reply } from "./wire.js"
+
+const answer = (state: State, now: number, authorization: string | undefined): Reply => {
+  const value = bearerToken(authorization)
+  if (value === undefined) return bearerErrorReply(BearerErrors.missing)
+  const token = tokenOf(state, value)
+  // client-credentials tokens act for the application, not for a car: they read no vehicle
+  if (token?.kind !== "access") return bearerErrorReply(BearerErrors.invalid)
+  const consent = consentOf(state, token.authorizationId)
+  if (consent === undefined || consent.status === "revoked") return bearerErrorReply(BearerErrors.revoked)
+  const status = tokenStatus(state, now, token)
+  if (status === "revoked") return bearerErrorReply(BearerErrors.invalid)
+  if (status === "expired") return bearerErrorReply(BearerErrors.expired)
+  // BMW and MINI keep a consent pending until the owner approves it in the carmaker's portal
+  if (consent.status === "pending") return bearerErrorReply(BearerErrors.pending)
+  if (!withinValidity(consent, now)) return bearerErrorReply(BearerErrors.outsideValidity)
+  return jsonReply(200, { vin: consent.vin, sub: consent.sub })
+}
+
+/** GET /v1/vehicleinfo: the vehicle and subject of the consent behind a bearer access token. */
+export const vehicleInfo: Handler = (state, now, { headers }) => [answer(state, now, headers.authorization), state]

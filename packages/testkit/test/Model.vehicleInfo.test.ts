@@ -1,0 +1,94 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
+import * as Model from "../src/Model.js"
+import { Harness, oauthError, VIN } from "./fixtures.js"
+
+const error = (description: string) => oauthError("invalid_token", description)
+
+describe("Model vehicle info (GET /v1/vehicleinfo)", () => {
+  it("answers the vin and sub of the consent behind the token", () => {
+    const h = new Harness()
+    h.state = Model.registerVehicle(h.state, { vin: "WBA00000000000002" })
+    const first = h.login({ sub: "00000000-0000-0000-0000-000000000001" })
+    const second = h.login({ vin: "WBA00000000000002", sub: "00000000-0000-0000-0000-000000000002" })
+    const response = h.vehicleInfo(first.accessToken)
+    expect(response.status).toBe(200)
+    expect(response.headers["content-type"]).toBe("application/json")
+    expect(response.json).toEqual({ vin: VIN, sub: "00000000-0000-0000-0000-000000000001" })
+    expect(h.vehicleInfo(second.accessToken).json).toEqual({
+      vin: "WBA00000000000002",
+      sub: "00000000-0000-0000-0000-000000000002"
+    })
+  })
+
+  it("reads the bearer scheme case-insensitively", () => {
+    const h = new Harness()
+    const { accessToken } = h.login()
+    const response = h.send({
+      method: "GET",
+      path: "/v1/vehicleinfo",
+      headers: { authorization: `bearer ${accessToken}` }
+    })
+    expect(response.status).toBe(200)
+  })
+
+  it("answers 401 access token is missing without a bearer token", () => {
+    const h = new Harness()
+    for (const headers of [{}, { authorization: "Basic d2ViLWFwcDpzZWNyZXQ=" }, { authorization: "Bearer " }]) {
+      const response = h.send({ method: "GET", path: "/v1/vehicleinfo", headers })
+      expect(response.status).toBe(401)
+      expect(response.json).toEqual(error("access token is missing"))
+      expect(response.headers["www-authenticate"]).toBe("Bearer")
+    }
+  })
+
+  it("answers 401 access token is invalid for an unknown token or a refresh token", () => {
+    const h = new Harness()
+    const { refreshToken } = h.login()
+    for (const token of ["81bcb5ee-3aa1-4fc6-bc54-79019af30a45", refreshToken]) {
+      const response = h.vehicleInfo(token)
+      expect(response.status).toBe(401)
+      expect(response.json).toEqual(error("access token is invalid"))
+      expect(response.headers["www-authenticate"]).toBe('Bearer error="invalid_token"')
+    }
+  })
+
+  it("expires an access token after its lifetime", () => {
+    const h = new Harness()
+    const { accessToken } = h.login()
+    expect(h.advance(3599.999).vehicleInfo(accessToken).status).toBe(200)
+    expect(h.advance(0.001).vehicleInfo(accessToken).json).toEqual(error("access token is expired"))
+    expect(h.status(accessToken)).toBe("expired")
+  })
+
+  it("follows the policy's access-token lifetime", () => {
+    const h = new Harness({ policy: { accessTokenLifetime: 60 } })
+    const { accessToken, response } = h.login()
+    expect(response.json.expires_in).toBe(60)
+    expect(h.advance(60).vehicleInfo(accessToken).json).toEqual(error("access token is expired"))
+  })
+
+  it("answers consent is pending until the consent is approved", () => {
+    const h = new Harness()
+    const { accessToken, authorizationId } = h.login({ status: "pending" })
+    expect(h.vehicleInfo(accessToken).json).toEqual(error("consent is pending"))
+    h.state = Either.getOrThrow(Model.approveConsent(h.state, h.now, authorizationId))
+    expect(h.vehicleInfo(accessToken).status).toBe(200)
+  })
+
+  it("answers consent is revoked once the owner withdraws it", () => {
+    const h = new Harness()
+    const { accessToken, authorizationId } = h.login()
+    h.state = Either.getOrThrow(Model.withdrawConsent(h.state, h.now, authorizationId))
+    expect(h.vehicleInfo(accessToken).json).toEqual(error("consent is revoked"))
+  })
+
+  it("reads only inside the consent's validity window", () => {
+    const h = new Harness()
+    const { accessToken } = h.login({ validFrom: h.now + 60_000, validUntil: h.now + 120_000 })
+    const outside = error("consent is outside its validity period")
+    expect(h.vehicleInfo(accessToken).json).toEqual(outside)
+    expect(h.advance(60).vehicleInfo(accessToken).status).toBe(200)
+    expect(h.advance(60).vehicleInfo(accessToken).json).toEqual(outside)
+  })
+})
