@@ -3,6 +3,8 @@
  *
  * @since 0.1.0
  */
+export * as FakeServer from "./FakeServer.js"
+export * as Faults from "./Faults.js"
 export * as InMemoryHttpClient from "./InMemoryHttpClient.js"
 export * as Model from "./Model.js"
 export * as SpecValidator from "./SpecValidator.js"

@@ -34,7 +34,7 @@ export const oauthErrorReason = (error: string, description: string | undefined)
 const unauthorizedByText: ReadonlyArray<readonly [RegExp, UnauthorizedReason]> = [
   [/expired/i, "ExpiredToken"],
   [/pending/i, "ConsentPending"],
-  [/no active consent/i, "NoActiveConsent"],
+  [/no active consent|validity/i, "NoActiveConsent"],
   [/removed|revoked|withdrawn/i, "ConsentRevoked"],
   [/invalid|missing|malformed|unknown/i, "InvalidToken"]
 ]

@@ -1,0 +1,146 @@
+/**
+ * What can go wrong between a client and the server, scripted per endpoint and per request number, or drawn
+ * by a seeded probability so a failing case replays. Each fault says whether the server acted on the request:
+ *
+ * | fault            | the server acts on the request | the client sees                                   |
+ * |------------------|--------------------------------|---------------------------------------------------|
+ * | `ServerError`    | no                             | a 5xx (503 by default), with `Retry-After` if set |
+ * | `RateLimited`    | no                             | 429 with `Retry-After`                            |
+ * | `HtmlErrorPage`  | no                             | a proxy's HTML error page (502 by default)        |
+ * | `Refused`        | no (never reached it)          | a refused connection                              |
+ * | `Hang`           | no                             | nothing, ever: only its own timeout ends the wait |
+ * | `Latency`        | yes, after the delay           | the real answer, late                             |
+ * | `MalformedJson`  | yes                            | the real status with its JSON body cut in half     |
+ * | `CommitThenLose` | yes                            | a connection reset: the answer is lost            |
+ *
+ * `CommitThenLose` is the case that burns rotated refresh tokens: the server rotated, the client never heard.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import { hex, type Rng, seeded } from "./internal/model/rng.js"
+
+const Seconds = Schema.Int.pipe(Schema.nonNegative())
+
+/** One way a request can go wrong; the schema reads it from JSON (the control API's `PUT /testkit/faults`). */
+export const Fault = Schema.Union(
+  Schema.TaggedStruct("ServerError", {
+    status: Schema.Int.pipe(Schema.between(500, 599)),
+    retryAfterSeconds: Schema.optional(Seconds)
+  }),
+  Schema.TaggedStruct("RateLimited", { retryAfterSeconds: Seconds }),
+  Schema.TaggedStruct("HtmlErrorPage", { status: Schema.Int.pipe(Schema.between(400, 599)) }),
+  Schema.TaggedStruct("Refused", {}),
+  Schema.TaggedStruct("Hang", {}),
+  Schema.TaggedStruct("Latency", { millis: Schema.Int.pipe(Schema.nonNegative()) }),
+  Schema.TaggedStruct("MalformedJson", {}),
+  Schema.TaggedStruct("CommitThenLose", {})
+)
+/** One way a request can go wrong. */
+export type Fault = typeof Fault.Type
+
+/** A 5xx answered without acting on the request. */
+export const serverError = (status = 503, retryAfterSeconds?: number): Fault =>
+  retryAfterSeconds === undefined
+    ? { _tag: "ServerError", status }
+    : { _tag: "ServerError", status, retryAfterSeconds }
+/** A 429 with `Retry-After`, answered without acting on the request. */
+export const rateLimited = (retryAfterSeconds: number): Fault => ({ _tag: "RateLimited", retryAfterSeconds })
+/** An HTML error page of a proxy in front of the server. */
+export const htmlErrorPage = (status = 502): Fault => ({ _tag: "HtmlErrorPage", status })
+/** The connection is refused: the server never sees the request. */
+export const refused: Fault = { _tag: "Refused" }
+/** The request is never answered. */
+export const hang: Fault = { _tag: "Hang" }
+/** The request waits `millis` before the server acts on it. */
+export const latency = (millis: number): Fault => ({ _tag: "Latency", millis })
+/** The server acts; its JSON answer arrives cut in half. */
+export const malformedJson: Fault = { _tag: "MalformedJson" }
+/** The server acts; the connection breaks before its answer arrives. */
+export const commitThenLose: Fault = { _tag: "CommitThenLose" }
+
+/** The API's endpoints, as faults address them. */
+export const Endpoint = Schema.Literal("token", "revocation", "vehicleInfo")
+/** The API's endpoints, as faults address them. */
+export type Endpoint = typeof Endpoint.Type
+
+/** The endpoint a request is for, or undefined for a path or method the API does not have. */
+export const endpointOf = (method: string, path: string): Endpoint | undefined => {
+  const route = `${method.toUpperCase()} ${path.split("?", 1)[0]}`
+  return route === "POST /v1/access_tokens"
+    ? "token"
+    : route === "DELETE /v1/access_tokens"
+      ? "revocation"
+      : route === "GET /v1/vehicleinfo"
+        ? "vehicleInfo"
+        : undefined
+}
+
+/**
+ * When a fault strikes: on the given endpoint (every endpoint if absent), for the given 1-based request
+ * numbers of that endpoint (all if absent), with the given probability (always if absent).
+ */
+export const Rule = Schema.Struct({
+  fault: Fault,
+  endpoint: Schema.optional(Endpoint),
+  requests: Schema.optional(Schema.Array(Schema.Int.pipe(Schema.positive()))),
+  probability: Schema.optional(Schema.Number.pipe(Schema.between(0, 1)))
+})
+/** When a fault strikes. */
+export type Rule = typeof Rule.Type
+
+/** `fault` on the given request numbers of `endpoint`. */
+export const on = (endpoint: Endpoint, requests: ReadonlyArray<number>, fault: Fault): Rule => ({
+  endpoint,
+  requests,
+  fault
+})
+
+/** `fault` on every request to `endpoint` with probability `probability`, drawn from the fault seed. */
+export const sometimes = (endpoint: Endpoint | undefined, probability: number, fault: Fault): Rule => ({
+  endpoint,
+  probability,
+  fault
+})
+
+/** The scripted faults and what deciding them needs: request counts per endpoint and a seeded generator. */
+export interface Plan {
+  readonly rules: ReadonlyArray<Rule>
+  readonly counts: Readonly<Record<Endpoint, number>>
+  readonly rng: Rng
+}
+
+/** A plan with no request counted yet. */
+export const plan = (rules: ReadonlyArray<Rule>, seed = 0): Plan => ({
+  rules,
+  counts: { token: 0, revocation: 0, vehicleInfo: 0 },
+  rng: seeded(seed)
+})
+
+/** A uniform draw in [0, 1) from 32 bits of the generator. */
+const draw = (rng: Rng): readonly [number, Rng] => {
+  const [word, next] = hex(rng, 1)
+  return [Number.parseInt(word, 16) / 2 ** 32, next]
+}
+
+/**
+ * Counts the request and picks the first rule that strikes it. Probabilistic rules draw only when they are
+ * reached, so adding a rule after them changes no earlier decision.
+ */
+export const decide = (current: Plan, endpoint: Endpoint | undefined): readonly [Fault | undefined, Plan] => {
+  if (endpoint === undefined) return [undefined, current]
+  const number = current.counts[endpoint] + 1
+  const counts = { ...current.counts, [endpoint]: number }
+  let rng = current.rng
+  for (const rule of current.rules) {
+    if (rule.endpoint !== undefined && rule.endpoint !== endpoint) continue
+    if (rule.requests !== undefined && !rule.requests.includes(number)) continue
+    if (rule.probability !== undefined) {
+      const [value, next] = draw(rng)
+      rng = next
+      if (value >= rule.probability) continue
+    }
+    return [rule.fault, { ...current, counts, rng }]
+  }
+  return [undefined, { ...current, counts, rng }]
+}

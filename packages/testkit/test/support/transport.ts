@@ -1,0 +1,25 @@
+/**
+ * How a test reaches the fake server. The invariant suites take a transport, so one suite runs against the
+ * in-memory layer and against the server over real HTTP: one set of semantics, two transports.
+ */
+import type { HmOAuthConfig } from "@hm-oauth/core"
+import type { Layer } from "effect"
+import type * as FakeServer from "../../src/FakeServer.js"
+import * as Client from "./client.js"
+
+/** A way of wiring the core client to a fresh fake server. */
+export interface Transport {
+  readonly name: string
+  /** Core's services acting as `as`, and `FakeServer`, over a fresh server. */
+  readonly layer: (
+    as?: Client.As,
+    server?: FakeServer.Options,
+    config?: Partial<HmOAuthConfig.Options>
+  ) => Layer.Layer<Client.Services>
+}
+
+/** The in-memory layer: requests go straight to the model, no socket. */
+export const inMemory: Transport = { name: "in-memory", layer: Client.layer }
+
+/** Every transport the invariant suites run over. */
+export const transports: ReadonlyArray<Transport> = [inMemory]
