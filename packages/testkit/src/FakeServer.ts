@@ -189,9 +189,7 @@ export const make = (options: Options = {}): Effect.Effect<FakeServer["Type"], I
               // the server acts when the request finally reaches it, at the clock's time then
               return Effect.zipRight(
                 Effect.sleep(outcome.millis),
-                Effect.flatMap(now, (later) =>
-                  Ref.modify(ref, (state) => act(state, later, request, undefined))
-                )
+                Effect.flatMap(now, (later) => Ref.modify(ref, (state) => act(state, later, request, undefined)))
               )
           }
         })

@@ -41,9 +41,7 @@ export type Fault = typeof Fault.Type
 
 /** A 5xx answered without acting on the request. */
 export const serverError = (status = 503, retryAfterSeconds?: number): Fault =>
-  retryAfterSeconds === undefined
-    ? { _tag: "ServerError", status }
-    : { _tag: "ServerError", status, retryAfterSeconds }
+  retryAfterSeconds === undefined ? { _tag: "ServerError", status } : { _tag: "ServerError", status, retryAfterSeconds }
 /** A 429 with `Retry-After`, answered without acting on the request. */
 export const rateLimited = (retryAfterSeconds: number): Fault => ({ _tag: "RateLimited", retryAfterSeconds })
 /** An HTML error page of a proxy in front of the server. */
