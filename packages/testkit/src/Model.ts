@@ -364,14 +364,14 @@ export interface AuthorizeRequest {
   readonly clientId: string
   readonly redirectUri: string
   readonly vin: string
-  readonly scopes?: ReadonlyArray<string>
-  readonly codeChallenge?: string
-  readonly codeChallengeMethod?: string
-  readonly status?: "approved" | "pending"
-  readonly validFrom?: number
-  readonly validUntil?: number
-  readonly sub?: string
-  readonly appId?: string
+  readonly scopes?: ReadonlyArray<string> | undefined
+  readonly codeChallenge?: string | undefined
+  readonly codeChallengeMethod?: string | undefined
+  readonly status?: "approved" | "pending" | undefined
+  readonly validFrom?: number | undefined
+  readonly validUntil?: number | undefined
+  readonly sub?: string | undefined
+  readonly appId?: string | undefined
 }
 
 /** The code to hand to the redirect URI, and the consent it redeems into. */

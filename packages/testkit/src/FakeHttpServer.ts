@@ -1,0 +1,69 @@
+/**
+ * The fake server over real HTTP, for any client: ours over a socket, another library, a mobile app, curl.
+ * The same `FakeServer` (faults, then the model) answers, so both transports share one set of semantics.
+ *
+ * Routes:
+ * - `POST` and `DELETE /v1/access_tokens`, `GET /v1/vehicleinfo`, and anything else the API does not have
+ *   (the model answers 404/405): exactly as the model answers, bodies in JSON or form encoding; a body over
+ *   `maxBodyBytes` gets 413.
+ * - `GET /oauth/new`: the consent page (see `internal/http/consentPage.ts` for its fake-only parameters).
+ * - `/testkit/...`: the control API (see the README), unless `controlApi: false`.
+ *
+ * The server's client-assertion audience is its own address + `/v1`, unless the policy names another.
+ *
+ * @since 0.1.0
+ */
+import { createServer } from "node:http"
+import { HttpRouter, HttpServer, type HttpServerError } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import * as FakeServer from "./FakeServer.js"
+import { forward } from "./internal/http/api.js"
+import { consentPage } from "./internal/http/consentPage.js"
+import { controlApi } from "./internal/http/controlApi.js"
+
+/** Where to listen and what to serve besides the API, plus the fake server's own options. */
+export interface Options extends FakeServer.Options {
+  /** Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Default 0: a free port. */
+  readonly port?: number | undefined
+  /** Serve the `/testkit/` control API. Default true. */
+  readonly controlApi?: boolean | undefined
+  /** Larger request bodies get 413. Default 64 KiB. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/** The HTTP app: consent page, control API, and everything else forwarded to the fake server. */
+export const app = (options: Pick<Options, "controlApi" | "maxBodyBytes"> = {}) => {
+  const routes = HttpRouter.empty.pipe(HttpRouter.get("/oauth/new", consentPage))
+  return (options.controlApi === false ? routes : HttpRouter.mount(routes, "/testkit", controlApi)).pipe(
+    HttpRouter.all("*", forward(options.maxBodyBytes ?? 64 * 1024))
+  )
+}
+
+/** The listening server's base URL, e.g. `http://127.0.0.1:4000`. */
+export const baseUrl: Effect.Effect<string, never, HttpServer.HttpServer> = Effect.map(
+  HttpServer.HttpServer,
+  (server) =>
+    server.address._tag === "TcpAddress"
+      ? `http://${server.address.hostname.includes(":") ? `[${server.address.hostname}]` : server.address.hostname}:${server.address.port}`
+      : `http+unix://${server.address.path}`
+)
+
+/** A fresh fake server listening on `host:port`, serving `app`; stops listening when the layer's scope closes. */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<
+  FakeServer.FakeServer | HttpServer.HttpServer,
+  HttpServerError.ServeError | FakeServer.InvalidRegistration
+> => {
+  const listening = NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 })
+  const fake = Layer.effect(
+    FakeServer.FakeServer,
+    Effect.flatMap(baseUrl, (url) =>
+      FakeServer.make({ ...options, policy: { audience: `${url}/v1`, ...options.policy } })
+    )
+  )
+  return HttpServer.serve(app(options)).pipe(Layer.provideMerge(fake), Layer.provideMerge(listening))
+}

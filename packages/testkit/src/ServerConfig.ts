@@ -1,0 +1,117 @@
+/**
+ * The served fake's configuration file (`hm-oauth-testkit serve --config FILE`), and the JSON bodies of the
+ * control API that register clients and vehicles. A JSON document:
+ *
+ * ```json
+ * {
+ *   "seed": 7,
+ *   "policy": { "accessTokenLifetime": 600, "errorStyle": "rfc6749" },
+ *   "clients": [
+ *     { "id": "web-app", "secret": "web-secret", "redirectUris": ["http://127.0.0.1:3000/callback"] },
+ *     { "id": "native-app", "redirectUris": ["com.example.app:/oauth"] },
+ *     { "id": "fleet-app", "redirectUris": [], "serviceAccountKeys": [{ "id": "key-1", "publicKey": "-----BEGIN PUBLIC KEY-----…" }] }
+ *   ],
+ *   "vehicles": [{ "vin": "WBA00000000000001" }]
+ * }
+ * ```
+ * Every field is optional. A client without `secret` is a public PKCE app; `publicKey` is a PEM (public, or the
+ * console's private key, whose public half is taken) or a JWK; `expiresAt` is an ISO 8601 instant.
+ * `policy` takes any of the model's knobs (see `Model.Policy`).
+ *
+ * @since 0.1.0
+ */
+import { Effect, ParseResult, Schema } from "effect"
+import * as Faults from "./Faults.js"
+import type * as Model from "./Model.js"
+
+const Seconds = Schema.Int.pipe(Schema.nonNegative())
+
+/** The model's policy knobs, each optional. */
+export const Policy = Schema.partialWith(
+  Schema.Struct({
+    accessTokenLifetime: Seconds,
+    clientCredentialsTokenLifetime: Seconds,
+    codeLifetime: Seconds,
+    refreshTokenLifetime: Schema.NullOr(Seconds),
+    rotateRefreshTokens: Schema.Boolean,
+    refreshReuseGrace: Seconds,
+    cascadeRevocation: Schema.Boolean,
+    acceptRefreshGrantQuirk: Schema.Boolean,
+    successStatus: Schema.Literal(200, 201),
+    errorStyle: Schema.Literal("hm", "rfc6749"),
+    audience: Schema.String,
+    assertionIatSkew: Seconds,
+    assertionMaxAge: Seconds,
+    requirePkceForPublicClients: Schema.Boolean,
+    defaultCodeChallengeMethod: Schema.Literal("S256", "plain"),
+    historyLimit: Schema.Int.pipe(Schema.positive())
+  }),
+  { exact: true }
+)
+
+const Jwk = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/** A service-account key: its id, a PEM or JWK, and an optional expiry. */
+export const ServiceAccountKey = Schema.Struct({
+  id: Schema.NonEmptyString,
+  publicKey: Schema.Union(Schema.String, Jwk),
+  expiresAt: Schema.optionalWith(Schema.DateTimeUtc, { exact: true })
+})
+
+/** A client registration. */
+export const Client = Schema.Struct({
+  id: Schema.NonEmptyString,
+  secret: Schema.optionalWith(Schema.NonEmptyString, { exact: true }),
+  redirectUris: Schema.Array(Schema.String),
+  serviceAccountKeys: Schema.optionalWith(Schema.Array(ServiceAccountKey), { exact: true }),
+  scopes: Schema.optionalWith(Schema.Array(Schema.String), { exact: true })
+})
+
+/** A vehicle registration. */
+export const Vehicle = Schema.Struct({ vin: Schema.NonEmptyString })
+
+/** The whole configuration file. */
+export const ServerConfig = Schema.Struct({
+  seed: Schema.optionalWith(Schema.Int, { exact: true }),
+  policy: Schema.optionalWith(Policy, { exact: true }),
+  clients: Schema.optionalWith(Schema.Array(Client), { exact: true }),
+  vehicles: Schema.optionalWith(Schema.Array(Vehicle), { exact: true }),
+  faults: Schema.optionalWith(Schema.Array(Faults.Rule), { exact: true })
+})
+/** The decoded configuration file. */
+export type ServerConfig = typeof ServerConfig.Type
+
+/** A decoded client as the model registers it. */
+export const toRegistration = (client: typeof Client.Type): Model.ClientRegistration => ({
+  id: client.id,
+  redirectUris: client.redirectUris,
+  ...(client.secret === undefined ? {} : { secret: client.secret }),
+  ...(client.scopes === undefined ? {} : { scopes: client.scopes }),
+  serviceAccountKeys: (client.serviceAccountKeys ?? []).map((key) => ({
+    id: key.id,
+    publicKey: key.publicKey,
+    ...(key.expiresAt === undefined ? {} : { expiresAt: key.expiresAt.epochMillis })
+  }))
+})
+
+/** Why a configuration was refused, every problem with its path. */
+export class InvalidServerConfig extends Schema.TaggedError<InvalidServerConfig>()("InvalidServerConfig", {
+  problems: Schema.String
+}) {
+  override get message() {
+    return `invalid configuration:\n${this.problems}`
+  }
+}
+
+/** Reads a configuration from JSON text, with a message naming each wrong field. */
+export const parse = (json: string): Effect.Effect<ServerConfig, InvalidServerConfig> =>
+  Schema.decodeUnknown(Schema.parseJson(ServerConfig), { errors: "all", onExcessProperty: "error" })(json).pipe(
+    Effect.mapError(
+      (error) =>
+        new InvalidServerConfig({
+          problems: ParseResult.ArrayFormatter.formatErrorSync(error)
+            .map(({ message, path }) => `  ${path.length === 0 ? "(document)" : path.join(".")}: ${message}`)
+            .join("\n")
+        })
+    )
+  )
