@@ -6,7 +6,9 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+// Module paths, not the package index: the index loads all of platform (server, workers, sockets) on import.
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Context, Duration, Effect, Layer, Redacted, type Schema } from "effect"
 import { HmOAuthConfig } from "./HmOAuthConfig.js"
 import type { HmOAuthError, Operation, TokenEndpointError, VehicleInfoError } from "./HmOAuthError.js"
@@ -76,7 +78,10 @@ export const make: Effect.Effect<HmHttpClient["Type"], never, HmOAuthConfig | Ht
     ): Effect.Effect<Answer, HmOAuthError> =>
       client.execute(request).pipe(
         Effect.flatMap((response) =>
-          Effect.map(response.text, (body): Answer => ({ status: response.status, headers: response.headers, body }))
+          Effect.map(
+            response.text,
+            (body): Answer => ({ status: response.status, header: (name) => response.headers[name], body })
+          )
         ),
         Effect.mapError((error) => transportError(operation, error, secrets)),
         Effect.timeoutFail({

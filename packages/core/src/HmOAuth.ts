@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Layer } from "effect"
 import * as HmHttpClient from "./HmHttpClient.js"
 import type { HmOAuthConfig } from "./HmOAuthConfig.js"

@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Either, Option, Schedule } from "effect"
+import { Duration, Effect, Option, Schedule } from "effect"
 import type {
   HmOAuthError,
   Operation,
@@ -91,15 +91,17 @@ export const retrying =
   (operation: Operation, schedule: RetrySchedule, maxRetryAfter: Duration.Duration) =>
   <A, R>(attempt: Effect.Effect<A, HmOAuthError, R>): Effect.Effect<A, HmOAuthError, R> => {
     const retryable = shouldRetry(operation, maxRetryAfter)
-    return attempt.pipe(
-      Effect.either,
-      Effect.flatMap((result) =>
-        Either.isLeft(result) && retryable(result.left) ? Effect.fail(result.left) : Effect.succeed(result)
-      ),
-      Effect.retry(honourRetryAfter(schedule)),
-      Effect.flatten,
-      Effect.mapError(finalFailure(operation))
-    )
+    // The schedule's driver is built on the first retryable failure: a call that succeeds at once pays nothing for it.
+    const retried = (first: RetryableFailure) =>
+      Effect.flatMap(Schedule.driver(honourRetryAfter(schedule)), (driver) => {
+        const next = (failure: RetryableFailure): Effect.Effect<A, HmOAuthError, R> =>
+          Effect.matchEffect(driver.next(failure), {
+            onFailure: () => Effect.fail(failure),
+            onSuccess: () => Effect.catchIf(attempt, retryable, next)
+          })
+        return next(first)
+      })
+    return attempt.pipe(Effect.catchIf(retryable, retried), Effect.mapError(finalFailure(operation)))
   }
 
 /** Wraps a schedule so that each delay is at least the failure's `Retry-After`. */

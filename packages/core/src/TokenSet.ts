@@ -48,14 +48,18 @@ export class TokenSet extends Schema.Class<TokenSet>("@hm-oauth/core/TokenSet")(
 
 /** Builds the token set of a response received at `receivedAt`. */
 export const fromResponse = (response: AccessTokenResponse, receivedAt: DateTime.Utc): TokenSet =>
-  new TokenSet({
-    accessToken: response.access_token,
-    refreshToken: Option.fromNullable(response.refresh_token),
-    tokenType: "bearer",
-    expiresAt: DateTime.addDuration(receivedAt, Duration.seconds(response.expires_in)),
-    scopes: (response.scope ?? "").split(" ").filter((scope) => scope !== ""),
-    status: response.status ?? "approved",
-    authorizationId: Option.fromNullable(response.authorization_id),
-    validFrom: Option.fromNullable(response.validity_start_date),
-    validUntil: Option.fromNullable(response.validity_end_date)
-  })
+  new TokenSet(
+    {
+      accessToken: response.access_token,
+      refreshToken: Option.fromNullable(response.refresh_token),
+      tokenType: "bearer",
+      expiresAt: DateTime.addDuration(receivedAt, Duration.seconds(response.expires_in)),
+      scopes: (response.scope ?? "").split(" ").filter((scope) => scope !== ""),
+      status: response.status ?? "approved",
+      authorizationId: Option.fromNullable(response.authorization_id),
+      validFrom: Option.fromNullable(response.validity_start_date),
+      validUntil: Option.fromNullable(response.validity_end_date)
+    },
+    // every field comes from a decoded response: validating them again would only cost time
+    true
+  )

@@ -18,7 +18,8 @@ import { excerpt, isSecretField, scrub } from "./redact.js"
 /** One HTTP answer, its body read as text. */
 export interface Answer {
   readonly status: number
-  readonly headers: Readonly<Record<string, string | undefined>>
+  /** A response header by lower-case name; read only when needed, since building all headers costs. */
+  readonly header: (name: string) => string | undefined
   readonly body: string
 }
 
@@ -119,7 +120,7 @@ const unexpected = (answer: Answer, context: Context, problem: string) =>
   })
 
 const retryAfter = (answer: Answer, context: Context) =>
-  Option.match(parseRetryAfter(answer.headers["retry-after"], context.nowMillis), {
+  Option.match(parseRetryAfter(answer.header("retry-after"), context.nowMillis), {
     onNone: () => ({}),
     onSome: (duration) => ({ retryAfter: duration })
   })

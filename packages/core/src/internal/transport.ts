@@ -2,7 +2,7 @@
  * Tells a failure below HTTP that proves the server never saw the request from one that may have reached it.
  * Only the first kind may be retried for a code exchange or a refresh.
  */
-import type { HttpClientError } from "@effect/platform"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type { Redacted } from "effect"
 import { type Operation, TransportError } from "../HmOAuthError.js"
 import { scrub } from "./redact.js"
