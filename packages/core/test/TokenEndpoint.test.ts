@@ -37,7 +37,7 @@ describe("TokenEndpoint wire format, checked against the spec's request examples
       expect(Exit.isSuccess(exit)).toBe(true)
       expect(sent).toHaveLength(1)
       expect(sent[0]!.method).toBe("POST")
-      expect(sent[0]!.url).toBe("https://sandbox.api.high-mobility.com/v1/access_tokens")
+      expect(sent[0]!.url.href).toBe("https://sandbox.api.high-mobility.com/v1/access_tokens")
       expect(sent[0]!.headers["content-type"]).toBe("application/json")
       expect(sent[0]!.headers.accept).toBe("application/json")
       expect(JSON.parse(sent[0]!.body)).toEqual(expected)

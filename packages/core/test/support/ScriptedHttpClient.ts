@@ -9,12 +9,7 @@ import { Effect, Layer } from "effect"
 import { HmOAuth, HmOAuthConfig } from "../../src/index.js"
 
 /** A request as it left the client. */
-export interface Sent {
-  readonly method: string
-  readonly url: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-}
+export type Sent = InMemoryHttpClient.Incoming
 
 /** One scripted answer. */
 export type Reply =
@@ -42,9 +37,8 @@ const toReply = (reply: Reply): Effect.Effect<InMemoryHttpClient.Reply> => {
 export const make = (script: Script) => {
   const sent: Array<Sent> = []
   const client = InMemoryHttpClient.make((incoming) => {
-    const recorded: Sent = { ...incoming, url: incoming.url.toString() }
-    const index = sent.push(recorded) - 1
-    return toReply(typeof script === "function" ? script(recorded, index) : script[Math.min(index, script.length - 1)]!)
+    const index = sent.push(incoming) - 1
+    return toReply(typeof script === "function" ? script(incoming, index) : script[Math.min(index, script.length - 1)]!)
   })
   return { client, sent }
 }
