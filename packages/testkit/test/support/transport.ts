@@ -10,7 +10,10 @@ import * as Client from "./client.js"
 /** A way of wiring the core client to a fresh fake server. */
 export interface Transport {
   readonly name: string
-  /** Core's services acting as `as`, and `FakeServer`, over a fresh server. */
+  /**
+   * Core's services acting as `as`, `FakeServer`, and the configuration and `HttpClient` the core client runs
+   * on (for hand-made requests and a second client), over a fresh server.
+   */
   readonly layer: (
     as?: Client.As,
     server?: FakeServer.Options,
