@@ -139,12 +139,13 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>()
 }
 
 /**
- * A request that must not be replayed (a code exchange or a refresh) may have reached the server, and its answer
- * was lost: the code may be spent or the refresh token rotated. `failure` says how the answer was lost.
+ * A request that must not be replayed (a code exchange or a refresh) may have been acted on, and its tokens never
+ * reached the client: the code may be spent or the refresh token rotated. `failure` says how they were lost: no
+ * answer in time, a broken connection, a server error, or a success whose body could not be read.
  */
 export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("OutcomeUnknown", {
   operation: Operation,
-  failure: Schema.Union(RequestTimeout, TransportError, ServerUnavailable)
+  failure: Schema.Union(RequestTimeout, TransportError, ServerUnavailable, UnexpectedResponse)
 }) {
   override get message() {
     return `${this.operation} outcome unknown: the request may have been processed (${this.failure.message})`

@@ -6,7 +6,7 @@
  * - vehicle info, revocation and client credentials are idempotent: 5xx, 429, timeouts and transport failures
  *   are retried;
  * - code exchange and refresh are retried only when the request provably never reached the server; any other
- *   lost answer fails with `OutcomeUnknown`;
+ *   lost answer, and a success whose body cannot be read, fails with `OutcomeUnknown`;
  * - protocol errors (4xx) are never retried.
  * A `Retry-After` header stretches the next delay; one longer than `maxRetryAfter` ends the retries at once.
  *
@@ -77,6 +77,9 @@ export const finalFailure =
       case "RequestTimeout":
       case "ServerUnavailable":
         return new OutcomeUnknown({ operation, failure })
+      // a success status means the server acted: the tokens it issued are lost with the unreadable body
+      case "UnexpectedResponse":
+        return failure.status >= 200 && failure.status < 300 ? new OutcomeUnknown({ operation, failure }) : failure
       default:
         return failure
     }

@@ -189,6 +189,16 @@ describe("each failure becomes its typed error", () => {
     )
   }
 
+  it.effect("another client's token is a dead grant when refreshing, a refusal of the client when revoking", () =>
+    Effect.gen(function* () {
+      const body = { error: "invalid_request", error_description: "token was not issued to this client" }
+      const refreshed = yield* failureOf(refresh, [{ status: 400, json: body }], noRetry)
+      expect(refreshed.error).toMatchObject({ _tag: "OAuthProtocolError", reason: "InvalidGrant" })
+      const revoked = yield* failureOf(revoke, [{ status: 400, json: body }], noRetry)
+      expect(revoked.error).toMatchObject({ _tag: "OAuthProtocolError", reason: "UnauthorizedClient" })
+    })
+  )
+
   it.effect("a precise RFC 6749 code wins over the description", () =>
     Effect.gen(function* () {
       const { error } = yield* failureOf(refresh, [{ status: 400, json: { error: "invalid_grant" } }], noRetry)
@@ -318,6 +328,14 @@ describe("code exchange and refresh are never replayed once they may have reache
       Effect.gen(function* () {
         const { error, sent } = yield* failureOf(call, [{ hang: true }, { status: 200, json: tokenJson }])
         expect(error).toMatchObject({ _tag: "OutcomeUnknown", failure: { _tag: "RequestTimeout" } })
+        expect(sent).toHaveLength(1)
+      })
+    )
+
+    it.effect(`${name}: a 200 whose body cannot be read → OutcomeUnknown: the server acted, the tokens are lost`, () =>
+      Effect.gen(function* () {
+        const { error, sent } = yield* failureOf(call, [{ status: 200, text: '{"access_token": "at-' }])
+        expect(error).toMatchObject({ _tag: "OutcomeUnknown", failure: { _tag: "UnexpectedResponse", status: 200 } })
         expect(sent).toHaveLength(1)
       })
     )

@@ -44,7 +44,7 @@ describe("Retry", () => {
     })
   })
 
-  it("finalFailure: a lost answer to a non-idempotent call is OutcomeUnknown; a refusal is itself", () => {
+  it("finalFailure: a lost answer or an unreadable success of a non-idempotent call is OutcomeUnknown; a refusal is itself", () => {
     const final = Retry.finalFailure("refresh")
     expect(final(failures.reset)._tag).toBe("OutcomeUnknown")
     expect(final(failures.timeout)._tag).toBe("OutcomeUnknown")
@@ -52,6 +52,16 @@ describe("Retry", () => {
     expect(final(failures.refused)._tag).toBe("TransportError")
     expect(final(failures.limited)._tag).toBe("RateLimited")
     expect(final(failures.protocol)._tag).toBe("OAuthProtocolError")
+    const garbled = (status: number) =>
+      new HmOAuthError.UnexpectedResponse({
+        operation: "refresh",
+        status,
+        problem: "the body is not JSON",
+        excerpt: ""
+      })
+    expect(final(garbled(200))._tag).toBe("OutcomeUnknown")
+    expect(final(garbled(404))._tag).toBe("UnexpectedResponse")
+    expect(Retry.finalFailure("clientCredentials")(garbled(200))._tag).toBe("UnexpectedResponse")
     expect(Retry.finalFailure("vehicleInfo")(failures.timeout)._tag).toBe("RequestTimeout")
   })
 })

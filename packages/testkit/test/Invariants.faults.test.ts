@@ -5,7 +5,7 @@
  * - the safe operations (vehicleinfo, revoke, client_credentials) succeed whenever a success comes within the
  *   attempts, and otherwise fail with the last attempt's typed error;
  * - a code exchange or a refresh is never sent again once it may have reached the server: a lost answer
- *   (reset, timeout, 5xx) is `OutcomeUnknown`, a refused connection is retried;
+ *   (reset, timeout, 5xx, an unreadable success) is `OutcomeUnknown`, a refused connection is retried;
  * and then checks the server: how many requests reached it, and that its state is what they leave behind.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -103,7 +103,9 @@ const finalError = (operation: Operation, seen: Exclude<Seen, { _tag: "Answer" }
   const lostAnswer =
     seen._tag === "RequestTimeout" ||
     seen._tag === "ServerUnavailable" ||
-    (seen._tag === "TransportError" && seen.mayHaveReachedServer)
+    (seen._tag === "TransportError" && seen.mayHaveReachedServer) ||
+    // a success the client cannot read: the server acted, its tokens are lost
+    (seen._tag === "UnexpectedResponse" && seen.status >= 200 && seen.status < 300)
   return !isSafe(operation) && lostAnswer ? { _tag: "OutcomeUnknown", failure: seen } : seen
 }
 

@@ -2,7 +2,7 @@
  * Turns what a server says into a reason a caller can branch on. High Mobility answers `invalid_request` for
  * nearly every token error, so the description decides; a precise RFC 6749 code, when sent, wins.
  */
-import type { OAuthErrorReason, UnauthorizedReason } from "../HmOAuthError.js"
+import type { OAuthErrorReason, Operation, UnauthorizedReason } from "../HmOAuthError.js"
 
 const byRfcCode: Readonly<Record<string, OAuthErrorReason>> = {
   invalid_grant: "InvalidGrant",
@@ -15,18 +15,28 @@ const byRfcCode: Readonly<Record<string, OAuthErrorReason>> = {
 /** First match wins: ordered from the most specific description to the most general. */
 const byDescription: ReadonlyArray<readonly [RegExp, OAuthErrorReason]> = [
   [/can't be blank|is missing|malformed/i, "InvalidRequest"],
-  [/not authori[sz]ed|not issued to this client/i, "UnauthorizedClient"],
+  [/not authori[sz]ed/i, "UnauthorizedClient"],
   [/\bclient_(id|secret|assertion|assertion_type)\b|expired key/i, "InvalidClient"],
   [/\bgrant_type\b/i, "UnsupportedGrantType"],
   [/\bscope\b/i, "InvalidScope"],
   [/\b(code|refresh_token|code_verifier|redirect_uri|authorization)\b/i, "InvalidGrant"]
 ]
 
-/** The reason of an OAuth error body `{ error, error_description }`. */
-export const oauthErrorReason = (error: string, description: string | undefined): OAuthErrorReason => {
+/**
+ * The reason of an OAuth error body `{ error, error_description }` answering `operation`. Another client's token
+ * is a dead grant when refreshing (RFC 6749 §5.2) but a refusal of the client when revoking (RFC 7009 §2.2.1).
+ */
+export const oauthErrorReason = (
+  operation: Operation,
+  error: string,
+  description: string | undefined
+): OAuthErrorReason => {
   const precise = byRfcCode[error]
   if (precise !== undefined) return precise
   if (error !== "invalid_request") return "Unknown"
+  if (description !== undefined && /not issued to this client/i.test(description)) {
+    return operation === "revoke" ? "UnauthorizedClient" : "InvalidGrant"
+  }
   const matched = description === undefined ? undefined : byDescription.find(([pattern]) => pattern.test(description))
   return matched === undefined ? "InvalidRequest" : matched[1]
 }

@@ -62,7 +62,7 @@ export const interpret = <A, I>(
           status,
           error,
           ...description,
-          reason: oauthErrorReason(error, description.description)
+          reason: oauthErrorReason(context.operation, error, description.description)
         })
       )
     }
