@@ -42,7 +42,7 @@ describe("FakeHttpServer: the core client over real HTTP", () => {
     Effect.gen(function* () {
       const tokens = yield* (yield* TokenEndpoint.TokenEndpoint).clientCredentials()
       expect(tokens.tokenType).toBe("bearer")
-    }).pipe(Effect.provide(HttpClientLayer.layer({}, { bodyEncoding: "form" })))
+    }).pipe(Effect.provide(HttpClientLayer.layer("web", {}, { bodyEncoding: "form" })))
   )
 })
 
@@ -134,7 +134,7 @@ describe("FakeHttpServer: the control API", () => {
       expect(history.map((entry: { status: number }) => entry.status)).toEqual([200])
       yield* post("/testkit/reset")
       expect(yield* (yield* FakeServer).consents).toEqual([])
-    }).pipe(Effect.provide(HttpClientLayer.layer({}, { retrySchedule: Schedule.stop })))
+    }).pipe(Effect.provide(HttpClientLayer.layer("web", {}, { retrySchedule: Schedule.stop })))
   )
 
   it.live("with controlApi off, /testkit/ is just another unknown path", () =>

@@ -31,8 +31,15 @@ type Seen =
   | { readonly _tag: "TransportError"; readonly mayHaveReachedServer: boolean }
   | { readonly _tag: "RequestTimeout" }
 
-/** One attempt under `fault`: whether the server acted on it (see the table in `Faults`), and what came back. */
-const attempt = (operation: Operation, fault: Faults.Fault | undefined): { reached: boolean; seen: Seen } => {
+/**
+ * One attempt under `fault` over `transport`: whether the server acted on it (see the table in `Faults`), and
+ * what came back.
+ */
+const attempt = (
+  transport: Transport,
+  operation: Operation,
+  fault: Faults.Fault | undefined
+): { reached: boolean; seen: Seen } => {
   switch (fault?._tag) {
     case undefined:
     case "Latency":
@@ -59,7 +66,8 @@ const attempt = (operation: Operation, fault: Faults.Fault | undefined): { reach
     case "HtmlErrorPage":
       return { reached: false, seen: htmlPage(operation, fault.status) }
     case "Refused":
-      return { reached: false, seen: { _tag: "TransportError", mayHaveReachedServer: false } }
+      // over a socket the refusal can only be a closed connection, which the client cannot tell from a reset
+      return { reached: false, seen: { _tag: "TransportError", mayHaveReachedServer: !transport.refusesConnections } }
     case "Hang":
       return { reached: false, seen: { _tag: "RequestTimeout" } }
   }
@@ -110,13 +118,19 @@ const finalError = (operation: Operation, seen: Exclude<Seen, { _tag: "Answer" }
 }
 
 /** What a call under `rules` comes to: how many requests reach the server, and the error if it fails. */
-const predict = (operation: Operation, endpoint: Faults.Endpoint, rules: ReadonlyArray<Faults.Rule>, seed: number) => {
+const predict = (
+  transport: Transport,
+  operation: Operation,
+  endpoint: Faults.Endpoint,
+  rules: ReadonlyArray<Faults.Rule>,
+  seed: number
+) => {
   let plan = Faults.plan(rules, seed)
   let reached = 0
   for (let n = 1; ; n++) {
     const [fault, next] = Faults.decide(plan, endpoint)
     plan = next
-    const outcome = attempt(operation, fault)
+    const outcome = attempt(transport, operation, fault)
     if (outcome.reached) reached++
     if (outcome.seen._tag === "Answer") return { reached, error: undefined }
     if (n === attempts || !isRetried(operation, outcome.seen)) {
@@ -269,7 +283,7 @@ const underFaults = (
     const exit = yield* Steps.drive(call)
     yield* server.setFaults([])
 
-    const predicted = predict(operation, subject.endpoint, rules, faultSeed)
+    const predicted = predict(transport, operation, subject.endpoint, rules, faultSeed)
     if (predicted.error === undefined) expect(exit._tag).toBe("Success")
     else expect(Steps.failureOf(exit)).toMatchObject(predicted.error)
     const reached = (yield* server.history).length - before

@@ -358,7 +358,10 @@ const runSequence = async (
 ) => {
   const server = { vehicles: VINS.map((vin) => ({ vin })), policy: { successStatus } }
   const runtime = ManagedRuntime.make(
-    Layer.merge(transport.layer("web", server, { ...Client.distantTimeout, bodyEncoding }), TestContext.TestContext)
+    // TestContext first: a server over HTTP captures its clock when it starts, and it must be the TestClock
+    transport
+      .layer("web", server, { ...Client.distantTimeout, bodyEncoding })
+      .pipe(Layer.provideMerge(TestContext.TestContext))
   )
   try {
     const setup = () => ({
