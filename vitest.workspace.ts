@@ -1,2 +1,3 @@
-// The test projects: one per package, and the examples. `vitest.config.ts` reads this list into `test.projects`.
-export default ["packages/core", "packages/testkit", "examples"]
+// The test projects: one per package, the examples, and the benchmarks' smoke run. `vitest.config.ts` reads this
+// list into `test.projects`.
+export default ["packages/core", "packages/testkit", "examples", "bench"]

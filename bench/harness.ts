@@ -8,6 +8,11 @@
 /** One way of doing the benchmark's work. */
 export interface Contender {
   readonly name: string
+  /**
+   * What work it does, when a benchmark measures more than one kind (e.g. two request paths): a contender is
+   * compared only with the baselines of its own group, found by name there.
+   */
+  readonly group?: string
   /** Runs one round of `perRound` units of work and returns the round's figure in the benchmark's unit. */
   readonly round: (perRound: number) => Promise<number>
 }
@@ -22,9 +27,13 @@ export interface Settings {
 /** One contender's figures. */
 export interface Summary {
   readonly name: string
+  readonly group?: string
   readonly median: number
   readonly p90: number
-  /** Per baseline: the median over rounds of this contender's figure divided by the baseline's in the same round. */
+  /**
+   * Per baseline of its group: the median over rounds of this contender's figure divided by the baseline's in the
+   * same round.
+   */
   readonly ratios: Readonly<Record<string, number>>
   /** The figure of each measured round, in order. */
   readonly samples: ReadonlyArray<number>
@@ -42,6 +51,8 @@ export interface Comparison {
   readonly settings: Settings
   readonly baselines: ReadonlyArray<string>
   readonly contenders: ReadonlyArray<Summary>
+  /** What the table cannot show: the size a server grew to, answers that were not counted, target verdicts… */
+  readonly notes?: ReadonlyArray<string>
 }
 
 /** A benchmark: its name on the command line, what it measures, and how to run it. */
@@ -51,12 +62,18 @@ export interface Benchmark {
   readonly title: string
   /** The unit of a figure, e.g. `µs/req`. */
   readonly unit: string
+  /** For a unit of µs per something: the rate per second that the table shows next to the median, e.g. `req/s`. */
+  readonly rate?: string
   /** What `perRound` counts, e.g. `requests`. */
   readonly perRoundUnit: string
   readonly settings: { readonly full: Settings; readonly smoke: Settings }
   /** Sets up, runs `compare`, tears down. */
   readonly run: (options: RunOptions) => Promise<Comparison>
 }
+
+/** How a contender is named in a table: its group first, if it has one. */
+export const label = (contender: { readonly name: string; readonly group?: string }): string =>
+  contender.group === undefined ? contender.name : `${contender.group} · ${contender.name}`
 
 /** Runs the contenders interleaved round by round and sums them up; each baseline must name a contender. */
 export const compare = async (
@@ -75,17 +92,23 @@ export const compare = async (
     if (round < settings.warmupRounds) continue
     for (const [index, figure] of figures.entries()) samples[index]!.push(figure)
   }
-  const samplesOf = (name: string) => samples[contenders.findIndex((contender) => contender.name === name)]!
+  const samplesOf = (name: string, group: string | undefined) =>
+    samples[contenders.findIndex((contender) => contender.name === name && contender.group === group)]
   return {
     settings,
     baselines,
     contenders: contenders.map((contender, index) => {
       const own = samples[index]!
+      const ratios = baselines.flatMap((baseline) => {
+        const theirs = samplesOf(baseline, contender.group)
+        return theirs === undefined ? [] : [[baseline, pairedRatio(own, theirs)] as const]
+      })
       return {
         name: contender.name,
+        ...(contender.group === undefined ? {} : { group: contender.group }),
         median: median(own),
         p90: quantile(own, 0.9),
-        ratios: Object.fromEntries(baselines.map((baseline) => [baseline, pairedRatio(own, samplesOf(baseline))])),
+        ratios: Object.fromEntries(ratios),
         samples: own
       }
     })

@@ -10,7 +10,9 @@ import { machine, table, writeResult } from "./report.js"
 
 /** Every benchmark, by name, loaded only when it runs. */
 const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
-  "client-overhead": async () => (await import("./client-overhead.js")).benchmark
+  "client-overhead": async () => (await import("./client-overhead.js")).benchmark,
+  "in-memory": async () => (await import("./in-memory.js")).benchmark,
+  served: async () => (await import("./served.js")).benchmark
 }
 
 const { positionals, values } = parseArgs({

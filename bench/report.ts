@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises"
 import { cpus } from "node:os"
-import type { Benchmark, Comparison } from "./harness.js"
+import { type Benchmark, type Comparison, label } from "./harness.js"
 
 /** The facts that decide whether two results can be compared. */
 export interface Machine {
@@ -26,18 +26,22 @@ export const machine = (): Machine => ({
 
 /** The table of one comparison, with its machine line. */
 export const table = (benchmark: Benchmark, comparison: Comparison, facts: Machine): string => {
-  const { baselines, contenders, settings } = comparison
+  const { baselines, contenders, settings, notes = [] } = comparison
+  const { rate } = benchmark
   const header = [
     "contender",
     `median ${benchmark.unit}`,
     `p90 ${benchmark.unit}`,
+    ...(rate === undefined ? [] : [`median ${rate}`]),
     ...baselines.map((baseline) => `× ${baseline}`)
   ]
   const rows = contenders.map((contender) => [
-    contender.name,
+    label(contender),
     contender.median.toFixed(1),
     contender.p90.toFixed(1),
-    ...baselines.map((baseline) => contender.ratios[baseline]!.toFixed(2))
+    ...(rate === undefined ? [] : [(1e6 / contender.median).toFixed(0)]),
+    // a baseline of another group does other work: no ratio
+    ...baselines.map((baseline) => contender.ratios[baseline]?.toFixed(2) ?? "–")
   ])
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)))
   // Names read left-aligned, figures right-aligned so their decimal points line up.
@@ -49,7 +53,8 @@ export const table = (benchmark: Benchmark, comparison: Comparison, facts: Machi
     `${facts.node} · ${facts.cpu} · ${facts.cores} cores · ${facts.platform} · ${facts.date}`,
     "",
     line(header),
-    ...rows.map(line)
+    ...rows.map(line),
+    ...(notes.length === 0 ? [] : ["", ...notes])
   ].join("\n")
 }
 

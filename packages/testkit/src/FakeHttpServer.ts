@@ -13,12 +13,12 @@
  *
  * @since 0.1.0
  */
-import { createServer } from "node:http"
+import { createServer, type RequestListener } from "node:http"
 import { HttpRouter, HttpServer, type HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import * as FakeServer from "./FakeServer.js"
-import { forward } from "./internal/http/api.js"
+import { apiPathOf, forward, listener } from "./internal/http/api.js"
 import { consentPage } from "./internal/http/consentPage.js"
 import { controlApi } from "./internal/http/controlApi.js"
 
@@ -34,11 +34,13 @@ export interface Options extends FakeServer.Options {
   readonly maxBodyBytes?: number | undefined
 }
 
+const defaultMaxBodyBytes = 64 * 1024
+
 /** The HTTP app: consent page, control API, and everything else forwarded to the fake server. */
 export const app = (options: Pick<Options, "controlApi" | "maxBodyBytes"> = {}) => {
   const routes = HttpRouter.empty.pipe(HttpRouter.get("/oauth/new", consentPage))
   return (options.controlApi === false ? routes : HttpRouter.mount(routes, "/testkit", controlApi)).pipe(
-    HttpRouter.all("*", forward(options.maxBodyBytes ?? 64 * 1024))
+    HttpRouter.all("*", forward(options.maxBodyBytes ?? defaultMaxBodyBytes))
   )
 }
 
@@ -51,19 +53,42 @@ export const baseUrl: Effect.Effect<string, never, HttpServer.HttpServer> = Effe
       : `http+unix://${server.address.path}`
 )
 
-/** A fresh fake server listening on `host:port`, serving `app`; stops listening when the layer's scope closes. */
+/**
+ * A fresh fake server listening on `host:port`, serving `app`; stops listening when the layer's scope closes.
+ * Requests to the API's own paths skip the platform app for `listener`, which answers them the same way, faster.
+ */
 export const layer = (
   options: Options = {}
 ): Layer.Layer<
   FakeServer.FakeServer | HttpServer.HttpServer,
   HttpServerError.ServeError | FakeServer.InvalidRegistration
-> => {
-  const listening = NodeHttpServer.layer(createServer, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 })
-  const fake = Layer.effect(
-    FakeServer.FakeServer,
-    Effect.flatMap(baseUrl, (url) =>
-      FakeServer.make({ ...options, policy: { audience: `${url}/v1`, ...options.policy } })
-    )
+> =>
+  Layer.unwrapEffect(
+    Effect.sync(() => {
+      const server = createServer()
+      const listening = NodeHttpServer.layer(() => server, {
+        host: options.host ?? "127.0.0.1",
+        port: options.port ?? 0
+      })
+      const fake = Layer.effect(
+        FakeServer.FakeServer,
+        Effect.flatMap(baseUrl, (url) =>
+          FakeServer.make({ ...options, policy: { audience: `${url}/v1`, ...options.policy } })
+        )
+      )
+      const serving = Layer.scopedDiscard(
+        Effect.gen(function* () {
+          const platform = yield* NodeHttpServer.makeHandler(app(options))
+          const api = yield* listener(options.maxBodyBytes ?? defaultMaxBodyBytes)
+          const dispatch: RequestListener = (request, response) => {
+            const path = apiPathOf(request.url ?? "")
+            if (path === undefined) platform(request, response)
+            else api(path, request, response)
+          }
+          server.on("request", dispatch)
+          yield* Effect.addFinalizer(() => Effect.sync(() => server.off("request", dispatch)))
+        })
+      )
+      return serving.pipe(Layer.provideMerge(fake), Layer.provideMerge(listening))
+    })
   )
-  return HttpServer.serve(app(options)).pipe(Layer.provideMerge(fake), Layer.provideMerge(listening))
-}

@@ -87,14 +87,6 @@ interface ServerState {
   readonly offset: number
 }
 
-/** What one request comes to before time passes: a reply now, or work after a delay, or never. */
-type Outcome =
-  | { readonly _tag: "Reply"; readonly reply: InMemoryHttpClient.Reply }
-  | { readonly _tag: "Delayed"; readonly millis: number }
-  | { readonly _tag: "Hang" }
-
-const reply = (value: InMemoryHttpClient.Reply): Outcome => ({ _tag: "Reply", reply: value })
-
 const htmlPage = (status: number) =>
   `<!DOCTYPE html><html><head><title>${status} Bad Gateway</title></head><body><h1>${status} Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>`
 
@@ -133,66 +125,77 @@ export const make = (options: Options = {}): Effect.Effect<FakeServer["Type"], I
                 response.headers
               )
             : fromResponse(response)
-      return [delivered, { ...state, model }]
+      return [delivered, { model, faults: state.faults, offset: state.offset }]
     }
 
-    const arrive = (request: Model.WireRequest, now: number) =>
-      Ref.modify(ref, (state): readonly [Outcome, ServerState] => {
-        const [fault, faults] = Faults.decide(state.faults, Faults.endpointOf(request.method, request.path))
-        const counted = { ...state, faults }
-        switch (fault?._tag) {
-          case undefined:
-          case "CommitThenLose":
-          case "MalformedJson": {
-            const [delivered, next] = act(counted, now, request, fault)
-            return [reply(delivered), next]
-          }
-          case "ServerError":
-            return [
-              reply(
-                InMemoryHttpClient.response(
-                  fault.status,
-                  "",
-                  fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) }
-                )
-              ),
-              counted
-            ]
-          case "RateLimited":
-            return [
-              reply(InMemoryHttpClient.response(429, "", { "retry-after": String(fault.retryAfterSeconds) })),
-              counted
-            ]
-          case "HtmlErrorPage":
-            return [
-              reply(InMemoryHttpClient.response(fault.status, htmlPage(fault.status), { "content-type": "text/html" })),
-              counted
-            ]
-          case "Refused":
-            return [reply(InMemoryHttpClient.refused), counted]
-          case "Hang":
-            return [{ _tag: "Hang" }, counted]
-          case "Latency":
-            return [{ _tag: "Delayed", millis: fault.millis }, counted]
-        }
-      })
+    /** Counts the request against the scripted faults and picks the one that strikes it, if any. */
+    const decide = (
+      state: ServerState,
+      request: Model.WireRequest
+    ): readonly [Faults.Fault | undefined, ServerState] => {
+      // Request numbers matter only to rules, and `setFaults` numbers from 1 again: with no rules, nothing to count.
+      if (state.faults.rules.length === 0) return [undefined, state]
+      const [fault, faults] = Faults.decide(state.faults, Faults.endpointOf(request.method, request.path))
+      return [fault, { model: state.model, faults, offset: state.offset }]
+    }
 
-    const handle = (request: Model.WireRequest): Effect.Effect<InMemoryHttpClient.Reply> =>
-      Effect.flatMap(now, (arrival) =>
-        Effect.flatMap(arrive(request, arrival), (outcome) => {
-          switch (outcome._tag) {
-            case "Reply":
-              return Effect.succeed(outcome.reply)
-            case "Hang":
-              return Effect.never
-            case "Delayed":
-              // the server acts when the request finally reaches it, at the clock's time then
-              return Effect.zipRight(
-                Effect.sleep(outcome.millis),
-                Effect.flatMap(now, (later) => Ref.modify(ref, (state) => act(state, later, request, undefined)))
+    /** What the request comes to at the server's time (the clock's plus the offset): a reply now, later or never. */
+    const arrive = (
+      state: ServerState,
+      clockMillis: number,
+      request: Model.WireRequest
+    ): readonly [Effect.Effect<InMemoryHttpClient.Reply>, ServerState] => {
+      const [fault, counted] = decide(state, request)
+      switch (fault?._tag) {
+        case undefined:
+        case "CommitThenLose":
+        case "MalformedJson": {
+          const [delivered, next] = act(counted, clockMillis + state.offset, request, fault)
+          return [Effect.succeed(delivered), next]
+        }
+        case "ServerError":
+          return [
+            Effect.succeed(
+              InMemoryHttpClient.response(
+                fault.status,
+                "",
+                fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) }
               )
-          }
-        })
+            ),
+            counted
+          ]
+        case "RateLimited":
+          return [
+            Effect.succeed(InMemoryHttpClient.response(429, "", { "retry-after": String(fault.retryAfterSeconds) })),
+            counted
+          ]
+        case "HtmlErrorPage":
+          return [
+            Effect.succeed(
+              InMemoryHttpClient.response(fault.status, htmlPage(fault.status), { "content-type": "text/html" })
+            ),
+            counted
+          ]
+        case "Refused":
+          return [Effect.succeed(InMemoryHttpClient.refused), counted]
+        case "Hang":
+          return [Effect.never, counted]
+        case "Latency":
+          // the server acts when the request finally reaches it, at the clock's time then
+          return [
+            Effect.zipRight(
+              Effect.sleep(fault.millis),
+              Effect.flatMap(now, (later) => Ref.modify(ref, (state) => act(state, later, request, undefined)))
+            ),
+            counted
+          ]
+      }
+    }
+
+    // Every request of the in-memory transport comes here: one look at the clock, one `Ref.modify`.
+    const handle = (request: Model.WireRequest): Effect.Effect<InMemoryHttpClient.Reply> =>
+      Effect.clockWith((clock) =>
+        Effect.flatten(Ref.modify(ref, (state) => arrive(state, clock.unsafeCurrentTimeMillis(), request)))
       )
 
     const update = <E>(f: (model: Model.State, now: number) => Either.Either<Model.State, E>) =>
