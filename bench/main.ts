@@ -12,7 +12,8 @@ import { machine, table, writeResult } from "./report.js"
 const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   "client-overhead": async () => (await import("./client-overhead.js")).benchmark,
   "in-memory": async () => (await import("./in-memory.js")).benchmark,
-  served: async () => (await import("./served.js")).benchmark
+  served: async () => (await import("./served.js")).benchmark,
+  "property-suite": async () => (await import("./property-suite.js")).benchmark
 }
 
 const { positionals, values } = parseArgs({

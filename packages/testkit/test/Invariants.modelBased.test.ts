@@ -5,7 +5,8 @@
  * token should work now predicts each command's outcome, and the command's `Exit` must match it. A failing
  * sequence shrinks to a minimal one; fast-check prints it with the seed that replays it.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { appendFileSync } from "node:fs"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { type HmOAuthConfig, Revocation, TokenEndpoint, type TokenSet, VehicleInfo } from "@hm-oauth/core"
 import {
   Cause,
@@ -350,11 +351,36 @@ const wire: fc.Arbitrary<Wire> = fc.record({
   successStatus: fc.constantFrom(200 as const, 201 as const)
 })
 
+/**
+ * Throughput of the runs, per transport, for `bench/property-suite.ts`: with `HM_OAUTH_MODEL_STATS` naming a file,
+ * each transport's sequences, the commands they ran and the milliseconds spent running them go there as a line of
+ * JSON. Set up and torn down outside the timing: building and disposing the runtime.
+ */
+const statsFile = process.env.HM_OAUTH_MODEL_STATS
+
+interface Stats {
+  sequences: number
+  commands: number
+  millis: number
+}
+
+/** The same commands, counting each one that runs. */
+const counting = (sequence: Iterable<Command>, stats: Stats): Iterable<Command> =>
+  Array.from(sequence, (command) => ({
+    check: (model: Readonly<Model>) => command.check(model),
+    run: (model: Model, real: Real) => {
+      stats.commands++
+      return command.run(model, real)
+    },
+    toString: () => command.toString()
+  }))
+
 /** Runs one generated sequence against a fresh server in its own runtime, disposed after. */
 const runSequence = async (
   transport: Transport,
   { bodyEncoding, successStatus }: Wire,
-  sequence: Iterable<Command>
+  sequence: Iterable<Command>,
+  stats: Stats
 ) => {
   const server = { vehicles: VINS.map((vin) => ({ vin })), policy: { successStatus } }
   const runtime = ManagedRuntime.make(
@@ -368,7 +394,12 @@ const runSequence = async (
       model: { now: 0, consents: [], families: [] },
       real: { runtime, consents: [], families: [] }
     })
-    await fc.asyncModelRun(setup, sequence)
+    // the layer is built on first use: build it now, outside the timing
+    if (statsFile !== undefined) await runtime.runtime()
+    const started = performance.now()
+    await fc.asyncModelRun(setup, statsFile === undefined ? sequence : counting(sequence, stats))
+    stats.millis += performance.now() - started
+    stats.sequences++
   } finally {
     await runtime.dispose()
   }
@@ -378,12 +409,17 @@ const size = sized(40)
 
 for (const transport of transports) {
   describe(`model-based over ${transport.name}`, () => {
+    const stats: Stats = { sequences: 0, commands: 0, millis: 0 }
+    afterAll(() => {
+      if (statsFile !== undefined)
+        appendFileSync(statsFile, `${JSON.stringify({ transport: transport.name, ...stats })}\n`)
+    })
     it(
       "every command's Exit matches the abstract model of which tokens work now",
       () =>
         fc.assert(
           fc.asyncProperty(wire, fc.commands(commands, { size: "large", maxCommands: 40 }), (talk, sequence) =>
-            runSequence(transport, talk, sequence)
+            runSequence(transport, talk, sequence, stats)
           ),
           size.fastCheck
         ),
