@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: [new URL("./vitest.setup.ts", import.meta.url).pathname],
-    sequence: { concurrent: false }
+    sequence: { concurrent: false },
+    // a bound for a hung test, not a speed check: properties and child processes take longer on a loaded 2-core CI box
+    testTimeout: 30_000
   }
 })
