@@ -69,7 +69,7 @@ export interface Options {
 }
 
 /** The API's published OpenAPI document, as the repository keeps it byte for byte. */
-export const defaultDocument: URL = new URL("../../../spec/hm-oauth-rest-v1.yml", import.meta.url)
+export const defaultDocument: URL = new URL("../spec/hm-oauth-rest-v1.yml", import.meta.url)
 
 /**
  * Compiles a validator, by default for `defaultDocument`. Throws if the document cannot be read, or uses what the

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs"
 import { parse } from "yaml"
 
-const document = parse(readFileSync(new URL("../../../../spec/hm-oauth-rest-v1.yml", import.meta.url), "utf8"))
+const document = parse(readFileSync(new URL("../../../testkit/spec/hm-oauth-rest-v1.yml", import.meta.url), "utf8"))
 
 type Examples = Readonly<Record<string, { readonly value: Record<string, unknown> }>>
 
