@@ -84,11 +84,12 @@ import type { JsonWebKey, KeyObject } from "node:crypto"
 import type { Either, HashMap, Option } from "effect"
 import * as consent_ from "./internal/model/consent.js"
 import * as inspect from "./internal/model/inspect.js"
+import * as make_ from "./internal/model/make.js"
 import * as policy_ from "./internal/model/policy.js"
 import type { Queue } from "./internal/model/queue.js"
-import * as registry from "./internal/model/registry.js"
+import * as registration from "./internal/model/registration.js"
 import type { Rng } from "./internal/model/rng.js"
-import * as router from "./internal/model/router.js"
+import * as step_ from "./internal/model/step.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire
@@ -347,13 +348,13 @@ export interface MakeOptions {
 }
 
 /** A fresh server; throws if a service-account key is not a readable P-256 key (a setup error). */
-export const make: (options?: MakeOptions) => State = registry.make
+export const make: (options?: MakeOptions) => State = make_.make
 
 /** Registers (or replaces) a client; throws if a service-account key is not a readable P-256 key. */
-export const registerClient: (state: State, client: ClientRegistration) => State = registry.registerClient
+export const registerClient: (state: State, client: ClientRegistration) => State = registration.registerClient
 
 /** Registers a vehicle. */
-export const registerVehicle: (state: State, vehicle: Vehicle) => State = registry.registerVehicle
+export const registerVehicle: (state: State, vehicle: Vehicle) => State = registration.registerVehicle
 
 // ---------------------------------------------------------------------------------------------------------
 // Consent
@@ -418,7 +419,7 @@ export const withdrawConsent: (
 // ---------------------------------------------------------------------------------------------------------
 
 /** Answers one request: the exact response and the next state. Pure; `now` is epoch milliseconds. */
-export const step: (state: State, now: number, request: WireRequest) => readonly [WireResponse, State] = router.step
+export const step: (state: State, now: number, request: WireRequest) => readonly [WireResponse, State] = step_.step
 
 // ---------------------------------------------------------------------------------------------------------
 // Inspection

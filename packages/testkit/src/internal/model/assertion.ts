@@ -1,10 +1,10 @@
 import { Either, HashMap } from "effect"
 import type { Client, State } from "../../Model.js"
+import { update } from "./copy.js"
 import { type OAuthError, OAuthErrors } from "./errors.js"
 import { decodeJwt, verifyEs256 } from "./jwt.js"
 import { dropOldest, oldest, push } from "./queue.js"
-import { update } from "./state.js"
-import { after } from "./tokens.js"
+import { after } from "./time.js"
 import { type Params, param } from "./wire.js"
 
 /** RFC 7523 §2.2: the only assertion type this server understands. */

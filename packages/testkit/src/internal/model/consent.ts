@@ -8,11 +8,12 @@ import type {
   ConsentError,
   State
 } from "../../Model.js"
+import { patch, update } from "./copy.js"
+import { mint } from "./handles.js"
 import { clientOf, consentOf } from "./lookup.js"
 import { bindChallenge } from "./pkce.js"
 import { uuid } from "./rng.js"
-import { patch, update } from "./state.js"
-import { after, mint } from "./tokens.js"
+import { after } from "./time.js"
 
 // the scopes of the spec's example token response
 const DEFAULT_SCOPES = ["diagnostics.get.mileage", "doors.get.locks", "windows.get.positions"]

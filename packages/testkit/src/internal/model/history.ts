@@ -1,8 +1,8 @@
 import type { HistoryEntry, State } from "../../Model.js"
+import { update } from "./copy.js"
 import type { JsonObject } from "./json.js"
 import { handleOf } from "./lookup.js"
 import { dropOldest, push, size } from "./queue.js"
-import { update } from "./state.js"
 import { bearerToken, type Params, type Reply } from "./wire.js"
 
 const REDACTED = "<redacted>"

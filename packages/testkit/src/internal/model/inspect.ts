@@ -1,10 +1,10 @@
 import { HashMap, Option } from "effect"
 import type { Consent, FamilyView, HistoryEntry, LineageTokenView, State, TokenView } from "../../Model.js"
+import { patch } from "./copy.js"
 import * as lookup from "./lookup.js"
 import { toArray } from "./queue.js"
 import { publicJwk } from "./signingKey.js"
-import { patch } from "./state.js"
-import { tokenStatus } from "./tokens.js"
+import { tokenStatus } from "./tokenStatus.js"
 
 const bySerial = (a: { readonly serial: number }, b: { readonly serial: number }): number => a.serial - b.serial
 

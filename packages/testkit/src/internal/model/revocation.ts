@@ -1,10 +1,10 @@
 import { Either, HashMap } from "effect"
 import type { State, Token } from "../../Model.js"
-import { authenticateWithSecret, identifyClient, secretIfRequired } from "./clientAuth.js"
+import { authenticateWithSecret, identifyClient, secretIfRequired } from "./clientAuthentication.js"
+import { patch, update } from "./copy.js"
 import { fail, OAuthErrors } from "./errors.js"
+import { revokeFamily } from "./families.js"
 import { tokenOf } from "./lookup.js"
-import { patch, update } from "./state.js"
-import { revokeFamily } from "./tokens.js"
 import { emptyReply, type Handler, param } from "./wire.js"
 
 const revoke = (state: State, now: number, value: string, token: Token): State => {

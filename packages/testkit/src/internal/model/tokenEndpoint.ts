@@ -1,19 +1,12 @@
 import { Either } from "effect"
-import type { Client, Policy, State } from "../../Model.js"
-import { identifyClient, secretIfRequired } from "./clientAuth.js"
-import { clientCredentialsGrant } from "./clientCredentials.js"
-import { codeGrant } from "./codeGrant.js"
+import type { Policy } from "../../Model.js"
+import { identifyClient, secretIfRequired } from "./clientAuthentication.js"
 import { fail, OAuthErrors } from "./errors.js"
-import { refreshGrant } from "./refreshGrant.js"
-import { type Handler, type Params, param, type Reply } from "./wire.js"
-
-/** One grant type of the token endpoint. */
-export interface Grant {
-  /** The parameters it needs besides `client_id` and `grant_type`, given the client if known. */
-  readonly required: (params: Params, client: Client | undefined) => ReadonlyArray<string>
-  /** Authenticates the client and exchanges the grant, once every required parameter is present. */
-  readonly exchange: (state: State, now: number, client: Client, params: Params) => readonly [Reply, State]
-}
+import { codeGrant } from "./grants/authorizationCode.js"
+import { clientCredentialsGrant } from "./grants/clientCredentials.js"
+import type { Grant } from "./grants/grant.js"
+import { refreshGrant } from "./grants/refreshToken.js"
+import { type Handler, param } from "./wire.js"
 
 const grants: ReadonlyMap<string, Grant> = new Map([
   ["authorization_code", codeGrant],

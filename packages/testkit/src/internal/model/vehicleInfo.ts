@@ -2,7 +2,7 @@ import type { State } from "../../Model.js"
 import { withinValidity } from "./consent.js"
 import { BearerErrors, bearerErrorReply } from "./errors.js"
 import { consentOf, tokenOf } from "./lookup.js"
-import { tokenStatus } from "./tokens.js"
+import { tokenStatus } from "./tokenStatus.js"
 import { bearerToken, type Handler, jsonReply, type Reply } from "./wire.js"
 
 const answer = (state: State, now: number, authorization: string | undefined): Reply => {

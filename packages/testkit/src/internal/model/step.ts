@@ -1,4 +1,5 @@
 import type { State, WireRequest, WireResponse } from "../../Model.js"
+import { type Endpoint, methodsOf, pathOf, routes } from "./endpoints.js"
 import { fail, OAuthErrors } from "./errors.js"
 import { MALFORMED, record } from "./history.js"
 import { revocation } from "./revocation.js"
@@ -6,48 +7,34 @@ import { tokenEndpoint } from "./tokenEndpoint.js"
 import { vehicleInfo } from "./vehicleInfo.js"
 import { type Handler, jsonReply, NO_PARAMS, type Params, parseParams, type Reply, toWire } from "./wire.js"
 
-interface Endpoint {
-  readonly readsBody: boolean
-  readonly handle: Handler
-}
-
-// Maps, not object literals: a path such as "constructor" must not find Object.prototype's
-const routes: ReadonlyMap<string, ReadonlyMap<string, Endpoint>> = new Map([
-  [
-    "/v1/access_tokens",
-    new Map<string, Endpoint>([
-      ["POST", { readsBody: true, handle: tokenEndpoint }],
-      // HM revokes with DELETE and a body, where RFC 7009 uses POST
-      ["DELETE", { readsBody: true, handle: revocation }]
-    ])
-  ],
-  ["/v1/vehicleinfo", new Map<string, Endpoint>([["GET", { readsBody: false, handle: vehicleInfo }]])]
-])
+/** Who answers each endpoint of the route table. */
+const handlers: { readonly [E in Endpoint]: Handler } = { token: tokenEndpoint, revocation, vehicleInfo }
 
 type Routed = readonly [Reply, State, Params | typeof MALFORMED | undefined]
 
 const route = (state: State, now: number, request: WireRequest, path: string, method: string): Routed => {
-  const endpoints = routes.get(path)
-  if (endpoints === undefined) return [jsonReply(404, { error: "not_found" }), state, undefined]
-  const endpoint = endpoints.get(method)
+  const methods = methodsOf(path)
+  if (methods === undefined) return [jsonReply(404, { error: "not_found" }), state, undefined]
+  const endpoint = methods.get(method)
   if (endpoint === undefined) {
-    const allow = [...endpoints.keys()].join(", ")
+    const allow = [...methods.keys()].join(", ")
     return [jsonReply(405, { error: "method_not_allowed" }, { allow }), state, undefined]
   }
   const { headers } = request
-  const params = endpoint.readsBody ? parseParams(headers, request.body) : NO_PARAMS
+  const { readsBody } = routes[endpoint]
+  const params = readsBody ? parseParams(headers, request.body) : NO_PARAMS
   if (params === undefined) {
     const [reply, next] = fail(state, OAuthErrors.malformedBody)
     return [reply, next, MALFORMED]
   }
-  const [reply, next] = endpoint.handle(state, now, { params, headers })
-  return [reply, next, endpoint.readsBody ? params : undefined]
+  const [reply, next] = handlers[endpoint](state, now, { params, headers })
+  return [reply, next, readsBody ? params : undefined]
 }
 
 /** Routes a request, answers it and records the exchange in the history. */
 export const step = (state: State, now: number, request: WireRequest): readonly [WireResponse, State] => {
   // the query string plays no part in this API; dropping it also keeps anything in it out of the history
-  const path = request.path.split("?", 1)[0] ?? ""
+  const path = pathOf(request.path)
   const method = request.method.toUpperCase()
   const [reply, next, params] = route(state, now, request, path, method)
   const authorization = request.headers.authorization

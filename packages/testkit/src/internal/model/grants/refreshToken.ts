@@ -1,11 +1,16 @@
 import { Either, HashMap } from "effect"
-import { authenticateWithSecret, secretIfRequired } from "./clientAuth.js"
-import { fail, OAuthErrors } from "./errors.js"
-import { consentOf, tokenOf } from "./lookup.js"
-import { patch, update } from "./state.js"
-import type { Grant } from "./tokenEndpoint.js"
-import { after, consentTokenReply, issueToken, requestedScopes, revokeFamily, tokenStatus } from "./tokens.js"
-import { param } from "./wire.js"
+import { authenticateWithSecret, secretIfRequired } from "../clientAuthentication.js"
+import { patch, update } from "../copy.js"
+import { fail, OAuthErrors } from "../errors.js"
+import { revokeFamily } from "../families.js"
+import { issueToken } from "../issue.js"
+import { consentOf, tokenOf } from "../lookup.js"
+import { requestedScopes } from "../scopes.js"
+import { after } from "../time.js"
+import { consentTokenReply } from "../tokenResponse.js"
+import { tokenStatus } from "../tokenStatus.js"
+import { param } from "../wire.js"
+import type { Grant } from "./grant.js"
 
 /** `grant_type=refresh_token` (RFC 6749 §6), with refresh-token rotation (RFC 9700 §4.14). */
 export const refreshGrant: Grant = {

@@ -1,11 +1,7 @@
 import { createPublicKey, type JsonWebKey, KeyObject } from "node:crypto"
 import { HashMap } from "effect"
-import type { Client, ClientRegistration, MakeOptions, State, Vehicle } from "../../Model.js"
-import { defaultPolicy } from "./policy.js"
-import { empty } from "./queue.js"
-import { seeded } from "./rng.js"
-import { deriveSigningKey } from "./signingKey.js"
-import { update } from "./state.js"
+import type { Client, ClientRegistration, State, Vehicle } from "../../Model.js"
+import { update } from "./copy.js"
 
 // the scopes of the spec's client-credentials example
 const DEFAULT_CLIENT_SCOPES = ["fleet:clearance", "vehicle:eligibility-check", "vehicle:data"]
@@ -43,23 +39,3 @@ export const registerClient = (state: State, registration: ClientRegistration): 
 
 export const registerVehicle = (state: State, vehicle: Vehicle): State =>
   update(state, { vehicles: HashMap.set(state.vehicles, vehicle.vin, vehicle) })
-
-export const make = (options: MakeOptions = {}): State => {
-  const [signingKey, rng] = deriveSigningKey(seeded(options.seed ?? 0))
-  const initial: State = {
-    policy: { ...defaultPolicy, ...options.policy },
-    rng,
-    serial: 0,
-    signingKey,
-    clients: HashMap.empty(),
-    vehicles: HashMap.empty(),
-    consents: HashMap.empty(),
-    codes: HashMap.empty(),
-    tokens: HashMap.empty(),
-    families: HashMap.empty(),
-    assertions: { byKey: HashMap.empty(), order: empty() },
-    history: empty()
-  }
-  const withClients = (options.clients ?? []).reduce(registerClient, initial)
-  return (options.vehicles ?? []).reduce(registerVehicle, withClients)
-}

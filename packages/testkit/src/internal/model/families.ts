@@ -1,0 +1,22 @@
+import { HashMap } from "effect"
+import type { RevocationReason, State } from "../../Model.js"
+import { patch, update } from "./copy.js"
+import { familyOf } from "./lookup.js"
+
+/** Revokes a family's refresh tokens, and its access tokens with `accessTokens`; earlier revocations stand. */
+export const revokeFamily = (
+  state: State,
+  now: number,
+  handle: string,
+  reason: RevocationReason,
+  accessTokens: boolean
+): State => {
+  const family = familyOf(state, handle)
+  if (family === undefined) return state
+  const revocation = { at: now, reason }
+  const revoked = patch(family, {
+    refreshTokensRevoked: family.refreshTokensRevoked ?? revocation,
+    ...(accessTokens ? { accessTokensRevoked: family.accessTokensRevoked ?? revocation } : {})
+  })
+  return update(state, { families: HashMap.set(state.families, handle, revoked) })
+}
