@@ -1,7 +1,7 @@
 /**
  * In-memory throughput: core operations one after the other on one fiber, through the full core client as shipped
  * (`HmOAuth.layer` over `HmOAuthConfig.layer`: spans and per-attempt timeouts on), against the in-memory fake
- * (`Testkit.layer`) and against a canned-response `HttpClient` that answers each operation's fixed, valid body
+ * (`FakeServer.layer`) and against a canned-response `HttpClient` that answers each operation's fixed, valid body
  * without any model: core's own floor, the figure the fake is held to. A third row steps the model alone
  * (`Model.step`) through the same requests, to show its part of the fake's figure.
  *
@@ -12,7 +12,7 @@
  */
 import { HttpClient } from "@effect/platform"
 import { Credentials, HmOAuth, HmOAuthConfig, Revocation, TokenEndpoint, VehicleInfo } from "@hm-oauth/core"
-import { FakeServer, InMemoryHttpClient, Model, Testkit } from "@hm-oauth/testkit"
+import { FakeServer, InMemoryHttpClient, Model } from "@hm-oauth/testkit"
 import { Effect, Either, HashMap, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { type Benchmark, type Contender, compare, median, type Summary } from "./harness.js"
 
@@ -88,18 +88,18 @@ const tokenBody = JSON.stringify({
 })
 
 // Each operation's fixed answer, in the shape the fake gives, built once: the floor does no work of its own.
-const cannedAnswers: ReadonlyMap<string, InMemoryHttpClient.Reply> = new Map([
+const cannedAnswers: ReadonlyMap<string, FakeServer.Reply> = new Map([
   [
     "POST /v1/access_tokens",
-    InMemoryHttpClient.response(200, tokenBody, { "content-type": "application/json", "cache-control": "no-store" })
+    FakeServer.response(200, tokenBody, { "content-type": "application/json", "cache-control": "no-store" })
   ],
-  ["GET /v1/vehicleinfo", InMemoryHttpClient.json(200, { vin, sub: "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d" })],
-  ["DELETE /v1/access_tokens", InMemoryHttpClient.response(200)]
+  ["GET /v1/vehicleinfo", FakeServer.json(200, { vin, sub: "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d" })],
+  ["DELETE /v1/access_tokens", FakeServer.response(200)]
 ])
-const notFound = InMemoryHttpClient.json(404, { error: "not_found" })
+const notFound = FakeServer.json(404, { error: "not_found" })
 
 /** Core's floor: the fixed answer to each operation, with no model behind it. */
-const cannedAnswer = (incoming: InMemoryHttpClient.Incoming): InMemoryHttpClient.Reply =>
+const cannedAnswer = (incoming: InMemoryHttpClient.Incoming): FakeServer.Reply =>
   cannedAnswers.get(`${incoming.method} ${incoming.url.pathname}`) ?? notFound
 
 const cannedHttpClient = Layer.succeed(
@@ -214,7 +214,7 @@ const targets = (fake: Summary | undefined): ReadonlyArray<string> => {
 }
 
 const floorName = "canned HttpClient"
-const fakeName = "Testkit.layer"
+const fakeName = "FakeServer.layer"
 
 export const benchmark: Benchmark = {
   name: "in-memory",
@@ -228,7 +228,7 @@ export const benchmark: Benchmark = {
   },
   run: async (options) => {
     const floor = ManagedRuntime.make(coreLayer.pipe(Layer.provide(cannedHttpClient)))
-    const fake = ManagedRuntime.make(coreLayer.pipe(Layer.provideMerge(Testkit.layer(serverOptions))))
+    const fake = ManagedRuntime.make(coreLayer.pipe(Layer.provideMerge(FakeServer.layer(serverOptions))))
     const model = modelAlone()
     try {
       const server = await fake.runPromise(FakeServer.FakeServer)

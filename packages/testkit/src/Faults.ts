@@ -18,7 +18,10 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import type { Reply } from "./FakeServer.js"
+import * as endpoints from "./internal/model/endpoints.js"
 import { hex, type Rng, seeded } from "./internal/model/rng.js"
+import type { WireResponse } from "./Model.js"
 
 const Seconds = Schema.Int.pipe(Schema.nonNegative())
 
@@ -57,22 +60,13 @@ export const malformedJson: Fault = { _tag: "MalformedJson" }
 /** The server acts; the connection breaks before its answer arrives. */
 export const commitThenLose: Fault = { _tag: "CommitThenLose" }
 
-/** The API's endpoints, as faults address them. */
-export const Endpoint = Schema.Literal("token", "revocation", "vehicleInfo")
+/** The API's endpoints, as faults address them: the names of the model's route table. */
+export const Endpoint = Schema.Literal(...endpoints.names)
 /** The API's endpoints, as faults address them. */
 export type Endpoint = typeof Endpoint.Type
 
 /** The endpoint a request is for, or undefined for a path or method the API does not have. */
-export const endpointOf = (method: string, path: string): Endpoint | undefined => {
-  const route = `${method.toUpperCase()} ${path.split("?", 1)[0]}`
-  return route === "POST /v1/access_tokens"
-    ? "token"
-    : route === "DELETE /v1/access_tokens"
-      ? "revocation"
-      : route === "GET /v1/vehicleinfo"
-        ? "vehicleInfo"
-        : undefined
-}
+export const endpointOf: (method: string, target: string) => Endpoint | undefined = endpoints.endpointOf
 
 /**
  * When a fault strikes: on the given endpoint (every endpoint if absent), for the given 1-based request
@@ -108,10 +102,13 @@ export interface Plan {
   readonly rng: Rng
 }
 
+// typed by the route table: an endpoint added there must be counted here
+const noneCounted: Readonly<Record<Endpoint, number>> = { token: 0, revocation: 0, vehicleInfo: 0 }
+
 /** A plan with no request counted yet. */
 export const plan = (rules: ReadonlyArray<Rule>, seed = 0): Plan => ({
   rules,
-  counts: { token: 0, revocation: 0, vehicleInfo: 0 },
+  counts: noneCounted,
   rng: seeded(seed)
 })
 
@@ -141,4 +138,75 @@ export const decide = (current: Plan, endpoint: Endpoint | undefined): readonly 
     return [rule.fault, { ...current, counts, rng }]
   }
   return [undefined, { ...current, counts, rng }]
+}
+
+/**
+ * What a fault makes of a request, decided before the model sees it: an answer in the server's place (the server
+ * never acts), the model's own answer after a delay and reshaped on its way back, or no answer ever.
+ */
+export type Delivery =
+  | { readonly _tag: "Answer"; readonly reply: Reply }
+  | { readonly _tag: "Act"; readonly delayMillis: number; readonly deliver: (response: WireResponse) => Reply }
+  | { readonly _tag: "Never" }
+
+const asSent = (response: WireResponse): Reply => ({
+  _tag: "Response",
+  status: response.status,
+  headers: response.headers,
+  body: response.body
+})
+
+const emptyResponse = (status: number, headers: Readonly<Record<string, string>> = {}): Reply => ({
+  _tag: "Response",
+  status,
+  headers,
+  body: ""
+})
+
+const htmlPage = (status: number) =>
+  `<!DOCTYPE html><html><head><title>${status} Bad Gateway</title></head><body><h1>${status} Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>`
+
+const actNow: Delivery = { _tag: "Act", delayMillis: 0, deliver: asSent }
+
+/** How a request struck by `fault` (or by none) is delivered: the table at the top of this module, as a function. */
+export const delivery = (fault: Fault | undefined): Delivery => {
+  switch (fault?._tag) {
+    case undefined:
+      return actNow
+    case "ServerError":
+      return {
+        _tag: "Answer",
+        reply: emptyResponse(
+          fault.status,
+          fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) }
+        )
+      }
+    case "RateLimited":
+      return { _tag: "Answer", reply: emptyResponse(429, { "retry-after": String(fault.retryAfterSeconds) }) }
+    case "HtmlErrorPage":
+      return {
+        _tag: "Answer",
+        reply: {
+          _tag: "Response",
+          status: fault.status,
+          headers: { "content-type": "text/html" },
+          body: htmlPage(fault.status)
+        }
+      }
+    case "Refused":
+      return { _tag: "Answer", reply: { _tag: "Refused" } }
+    case "Hang":
+      return { _tag: "Never" }
+    case "Latency":
+      // the server acts when the request finally reaches it, at the clock's time then
+      return { _tag: "Act", delayMillis: fault.millis, deliver: asSent }
+    case "MalformedJson":
+      return {
+        _tag: "Act",
+        delayMillis: 0,
+        deliver: (response) => asSent({ ...response, body: response.body.slice(0, response.body.length >> 1) })
+      }
+    case "CommitThenLose":
+      return { _tag: "Act", delayMillis: 0, deliver: () => ({ _tag: "Reset" }) }
+  }
 }

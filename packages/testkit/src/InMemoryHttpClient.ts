@@ -1,12 +1,14 @@
 /**
  * An `HttpClient` whose requests are answered in-process by a handler: no socket, no promise, no event-loop turn.
  * The handler sees each request as it would arrive on the wire and replies with a response, or with one of the
- * ways a network loses a request. It is the transport of the in-memory fake server, and a quick stub for tests.
+ * ways a network loses a request (a `FakeServer.Reply`). It is the transport of the in-memory fake server
+ * (`FakeServer.layer`), and a quick stub for tests.
  *
  * @since 0.1.0
  */
 import { HttpClient, HttpClientError, type HttpClientRequest, UrlParams } from "@effect/platform"
 import { Effect, Either } from "effect"
+import type { Reply } from "./FakeServer.js"
 import { TextResponse } from "./internal/textResponse.js"
 
 /** A request as it arrives: method, full URL, lower-case headers and the body as text. */
@@ -16,36 +18,6 @@ export interface Incoming {
   readonly headers: Readonly<Record<string, string>>
   readonly body: string
 }
-
-/** What becomes of a request. */
-export type Reply =
-  | {
-      readonly _tag: "Response"
-      readonly status: number
-      readonly headers: Readonly<Record<string, string>>
-      readonly body: string
-    }
-  /** The connection was refused: the server never saw the request. */
-  | { readonly _tag: "Refused" }
-  /** The connection broke after the request was sent: the server may have acted on it. */
-  | { readonly _tag: "Reset" }
-
-/** A response reply. */
-export const response = (
-  status: number,
-  body: string = "",
-  headers: Readonly<Record<string, string>> = body === "" ? {} : { "content-type": "application/json" }
-): Reply => ({ _tag: "Response", status, headers, body })
-
-/** A JSON response reply. */
-export const json = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Reply =>
-  response(status, JSON.stringify(body), { "content-type": "application/json", ...headers })
-
-/** A refused connection. */
-export const refused: Reply = { _tag: "Refused" }
-
-/** A connection reset after sending. */
-export const reset: Reply = { _tag: "Reset" }
 
 const decoder = new TextDecoder()
 

@@ -14,7 +14,7 @@ const consentAndExchange = Effect.gen(function* () {
   return yield* (yield* TokenEndpoint.TokenEndpoint).exchangeCode({ code, redirectUri })
 })
 
-describe("Testkit.layer: the core client against the in-memory server", () => {
+describe("FakeServer.layer: the core client against the in-memory server", () => {
   it.effect("the whole lifecycle: consent, exchange, vehicleinfo, refresh, revoke, refused", () =>
     Effect.gen(function* () {
       const tokens = yield* TokenEndpoint.TokenEndpoint

@@ -3,7 +3,7 @@ import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Credentials, HmOAuth, HmOAuthConfig, Pkce, Revocation, TokenEndpoint, VehicleInfo } from "@hm-oauth/core"
 import { Effect, Layer, Redacted } from "effect"
-import { InMemoryHttpClient, SpecValidator } from "../src/index.js"
+import { FakeServer, InMemoryHttpClient, SpecValidator } from "../src/index.js"
 
 // Every request core sends, in each encoding and with each kind of credentials, checked against the document.
 
@@ -12,19 +12,19 @@ const validator = SpecValidator.make()
 const ACCESS_TOKEN = "81bcb5ee-3aa1-4fc6-bc54-79019af30a45"
 const REFRESH_TOKEN = "b39c3380-a8cf-48fe-ad80-d70279a4a5d6"
 
-const answer = (incoming: InMemoryHttpClient.Incoming): InMemoryHttpClient.Reply => {
+const answer = (incoming: InMemoryHttpClient.Incoming): FakeServer.Reply => {
   switch (`${incoming.method} ${incoming.url.pathname}`) {
     case "POST /v1/access_tokens":
-      return InMemoryHttpClient.json(200, {
+      return FakeServer.json(200, {
         access_token: ACCESS_TOKEN,
         token_type: "bearer",
         expires_in: 3600,
         refresh_token: REFRESH_TOKEN
       })
     case "DELETE /v1/access_tokens":
-      return InMemoryHttpClient.response(200)
+      return FakeServer.response(200)
     default:
-      return InMemoryHttpClient.json(200, { vin: "WBA00000000000001", sub: "00000000-0000-0000-0000-000000000000" })
+      return FakeServer.json(200, { vin: "WBA00000000000001", sub: "00000000-0000-0000-0000-000000000000" })
   }
 }
 

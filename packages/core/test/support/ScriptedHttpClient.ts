@@ -4,7 +4,7 @@
  * so answers arrive synchronously and time is the `TestClock`'s alone.
  */
 import { HttpClient } from "@effect/platform"
-import { InMemoryHttpClient } from "@hm-oauth/testkit"
+import { FakeServer, InMemoryHttpClient } from "@hm-oauth/testkit"
 import { Effect, Layer } from "effect"
 import { HmOAuth, HmOAuthConfig } from "../../src/index.js"
 
@@ -25,12 +25,11 @@ export type Reply =
 /** The script: answers in order (the last one repeats), or a function of the request and its number from 0. */
 export type Script = ReadonlyArray<Reply> | ((sent: Sent, index: number) => Reply)
 
-const toReply = (reply: Reply): Effect.Effect<InMemoryHttpClient.Reply> => {
+const toReply = (reply: Reply): Effect.Effect<FakeServer.Reply> => {
   if ("hang" in reply) return Effect.never
-  if ("fail" in reply)
-    return Effect.succeed(reply.fail === "refused" ? InMemoryHttpClient.refused : InMemoryHttpClient.reset)
-  if (reply.json !== undefined) return Effect.succeed(InMemoryHttpClient.json(reply.status, reply.json, reply.headers))
-  return Effect.succeed(InMemoryHttpClient.response(reply.status, reply.text, reply.headers))
+  if ("fail" in reply) return Effect.succeed(reply.fail === "refused" ? FakeServer.refused : FakeServer.connectionReset)
+  if (reply.json !== undefined) return Effect.succeed(FakeServer.json(reply.status, reply.json, reply.headers))
+  return Effect.succeed(FakeServer.response(reply.status, reply.text, reply.headers))
 }
 
 /** A scripted client and the list it records requests into. */

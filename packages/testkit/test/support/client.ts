@@ -13,8 +13,7 @@ import {
   type VehicleInfo
 } from "@hm-oauth/core"
 import { Effect, Layer, Redacted, Schedule } from "effect"
-import type * as FakeServer from "../../src/FakeServer.js"
-import * as Testkit from "../../src/Testkit.js"
+import * as FakeServer from "../../src/FakeServer.js"
 import { FLEET, NATIVE, OTHER, serviceKey, VIN, WEB } from "../fixtures.js"
 
 export { FLEET, NATIVE, OTHER, VIN, WEB }
@@ -83,7 +82,8 @@ export const layer = (
   as: As = "web",
   server: FakeServer.Options = {},
   config: Partial<HmOAuthConfig.Options> = {}
-): Layer.Layer<Services> => core(as, config).pipe(Layer.provideMerge(Testkit.layer(serverOptions(server))), Layer.orDie)
+): Layer.Layer<Services> =>
+  core(as, config).pipe(Layer.provideMerge(FakeServer.layer(serverOptions(server))), Layer.orDie)
 
 /**
  * Core's three services acting as `as` over the same server as the test's own client: the same address,

@@ -12,8 +12,8 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Exit, Option, Runtime } from "effect"
+import type * as FakeServer_ from "../../FakeServer.js"
 import { FakeServer } from "../../FakeServer.js"
-import type * as InMemoryHttpClient from "../../InMemoryHttpClient.js"
 import type * as Model from "../../Model.js"
 
 /**
@@ -45,7 +45,7 @@ const toPlatform = ({ body, headers, status }: Model.WireResponse) =>
   body === "" ? HttpServerResponse.empty({ status, headers }) : HttpServerResponse.raw(body, { status, headers })
 
 /** Writes a reply; a lost one closes the connection and waits for the platform to interrupt this fiber. */
-const respond = (request: HttpServerRequest.HttpServerRequest, reply: InMemoryHttpClient.Reply) => {
+const respond = (request: HttpServerRequest.HttpServerRequest, reply: FakeServer_.Reply) => {
   if (reply._tag !== "Response") {
     NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
     return Effect.never

@@ -1,0 +1,153 @@
+/**
+ * The fake server's state and its control service: the model, the fault plan and the clock offset in one `Ref`,
+ * every request one `Ref.modify`.
+ */
+import { Clock, Duration, Effect, Either, Redacted, Ref } from "effect"
+import {
+  AuthorizeRefused,
+  type Consented,
+  ConsentUnchangeable,
+  InvalidRegistration,
+  type Options,
+  type Reply,
+  type Service
+} from "../FakeServer.js"
+import * as Faults from "../Faults.js"
+import * as Model from "../Model.js"
+
+interface ServerState {
+  readonly model: Model.State
+  readonly faults: Faults.Plan
+  /** Milliseconds added to the clock by `advanceClock`. */
+  readonly offset: number
+}
+
+/** Counts the request against the scripted faults and picks the one that strikes it, if any. */
+const decide = (state: ServerState, request: Model.WireRequest): readonly [Faults.Fault | undefined, ServerState] => {
+  // Request numbers matter only to rules, and `setFaults` numbers from 1 again: with no rules, nothing to count.
+  if (state.faults.rules.length === 0) return [undefined, state]
+  const [fault, faults] = Faults.decide(state.faults, Faults.endpointOf(request.method, request.path))
+  return [fault, { model: state.model, faults, offset: state.offset }]
+}
+
+/** The model answers the request at `now`, and the delivery shapes what of its answer reaches the client. */
+const act = (
+  state: ServerState,
+  now: number,
+  request: Model.WireRequest,
+  deliver: (response: Model.WireResponse) => Reply
+): readonly [Reply, ServerState] => {
+  const [response, model] = Model.step(state.model, now, request)
+  return [deliver(response), { model, faults: state.faults, offset: state.offset }]
+}
+
+export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegistration> =>
+  Effect.gen(function* () {
+    const initial: ServerState = {
+      model: yield* Effect.try({
+        try: () => Model.make(options),
+        catch: (error) => new InvalidRegistration({ detail: String(error) })
+      }),
+      faults: Faults.plan(options.faults ?? [], options.faultSeed ?? options.seed ?? 0),
+      offset: 0
+    }
+    const ref = yield* Ref.make(initial)
+    const now = Effect.zipWith(Clock.currentTimeMillis, Ref.get(ref), (millis, state) => millis + state.offset)
+
+    /** What the request comes to at the clock's time: a reply now, later or never. */
+    const arrive = (
+      state: ServerState,
+      clockMillis: number,
+      request: Model.WireRequest
+    ): readonly [Effect.Effect<Reply>, ServerState] => {
+      const [fault, counted] = decide(state, request)
+      const delivery = Faults.delivery(fault)
+      switch (delivery._tag) {
+        case "Answer":
+          return [Effect.succeed(delivery.reply), counted]
+        case "Never":
+          return [Effect.never, counted]
+        case "Act": {
+          if (delivery.delayMillis === 0) {
+            const [reply, next] = act(counted, clockMillis + state.offset, request, delivery.deliver)
+            return [Effect.succeed(reply), next]
+          }
+          // the server acts when the request finally reaches it, at the server's time then
+          const later = Effect.flatMap(now, (at) =>
+            Ref.modify(ref, (state) => act(state, at, request, delivery.deliver))
+          )
+          return [Effect.zipRight(Effect.sleep(delivery.delayMillis), later), counted]
+        }
+      }
+    }
+
+    // Every request comes here: one look at the clock, one `Ref.modify`.
+    const handle = (request: Model.WireRequest): Effect.Effect<Reply> =>
+      Effect.clockWith((clock) =>
+        Effect.flatten(Ref.modify(ref, (state) => arrive(state, clock.unsafeCurrentTimeMillis(), request)))
+      )
+
+    const update = <E>(f: (model: Model.State, now: number) => Either.Either<Model.State, E>) =>
+      Effect.flatMap(now, (at) =>
+        Ref.modify(ref, (state): readonly [Either.Either<void, E>, ServerState] =>
+          Either.match(f(state.model, at), {
+            onLeft: (error) => [Either.left(error), state],
+            onRight: (model) => [Either.void, { ...state, model }]
+          })
+        )
+      ).pipe(Effect.flatten)
+
+    const model_ = Effect.map(Ref.get(ref), (state) => state.model)
+    const view = <A>(f: (model: Model.State, now: number) => A) =>
+      Effect.flatMap(now, (at) => Effect.map(model_, (model) => f(model, at)))
+
+    return {
+      handle,
+      registerClient: (client) =>
+        update((model) =>
+          Either.try({
+            try: () => Model.registerClient(model, client),
+            catch: (error) => new InvalidRegistration({ detail: String(error) })
+          })
+        ),
+      registerVehicle: (vehicle) =>
+        update((model) => Either.right(Model.registerVehicle(model, vehicle))).pipe(Effect.orDie),
+      authorize: (request) =>
+        Effect.flatMap(now, (at) =>
+          Ref.modify(ref, (state): readonly [Either.Either<Consented, AuthorizeRefused>, ServerState] =>
+            Either.match(Model.authorize(state.model, at, request), {
+              onLeft: (reason) => [Either.left(new AuthorizeRefused({ reason })), state],
+              onRight: ([authorized, model]) => [
+                Either.right({ code: Redacted.make(authorized.code), authorizationId: authorized.authorizationId }),
+                { ...state, model }
+              ]
+            })
+          )
+        ).pipe(Effect.flatten),
+      approve: (authorizationId) =>
+        update((model, now) =>
+          Either.mapLeft(
+            Model.approveConsent(model, now, authorizationId),
+            (reason) => new ConsentUnchangeable({ reason })
+          )
+        ),
+      withdraw: (authorizationId) =>
+        update((model, now) =>
+          Either.mapLeft(
+            Model.withdrawConsent(model, now, authorizationId),
+            (reason) => new ConsentUnchangeable({ reason })
+          )
+        ),
+      now,
+      advanceClock: (duration) =>
+        Ref.update(ref, (state) => ({ ...state, offset: state.offset + Duration.toMillis(duration) })),
+      reset: Ref.update(ref, (state) => ({ ...initial, offset: state.offset })),
+      setFaults: (rules) =>
+        Ref.update(ref, (state) => ({ ...state, faults: { ...Faults.plan(rules), rng: state.faults.rng } })),
+      state: model_,
+      consents: view(Model.consents),
+      tokens: view(Model.tokens),
+      families: view(Model.families),
+      history: view(Model.history)
+    }
+  })
