@@ -19,11 +19,10 @@
  */
 import { Schema } from "effect"
 import type { Reply } from "./FakeServer.js"
+import { Millis, Seconds } from "./internal/durations.js"
 import * as endpoints from "./internal/model/endpoints.js"
 import { hex, type Rng, seeded } from "./internal/model/rng.js"
 import type { WireResponse } from "./Model.js"
-
-const Seconds = Schema.Int.pipe(Schema.nonNegative())
 
 /** One way a request can go wrong; the schema reads it from JSON (the control API's `PUT /testkit/faults`). */
 export const Fault = Schema.Union(
@@ -35,7 +34,7 @@ export const Fault = Schema.Union(
   Schema.TaggedStruct("HtmlErrorPage", { status: Schema.Int.pipe(Schema.between(400, 599)) }),
   Schema.TaggedStruct("Refused", {}),
   Schema.TaggedStruct("Hang", {}),
-  Schema.TaggedStruct("Latency", { millis: Schema.Int.pipe(Schema.nonNegative()) }),
+  Schema.TaggedStruct("Latency", { millis: Millis }),
   Schema.TaggedStruct("MalformedJson", {}),
   Schema.TaggedStruct("CommitThenLose", {})
 )

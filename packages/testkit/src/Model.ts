@@ -81,7 +81,7 @@
  * @since 0.1.0
  */
 import type { JsonWebKey, KeyObject } from "node:crypto"
-import type { Either, HashMap, Option } from "effect"
+import type { Either, HashMap, Option, Schema } from "effect"
 import * as consent_ from "./internal/model/consent.js"
 import * as inspect from "./internal/model/inspect.js"
 import * as make_ from "./internal/model/make.js"
@@ -117,41 +117,14 @@ export interface WireResponse {
 /** How a code challenge was derived from its verifier (RFC 7636 §4.2). */
 export type CodeChallengeMethod = "S256" | "plain"
 
-/** Server behaviour tests may tune; `defaultPolicy` holds the faithful, safe defaults. Times in seconds. */
-export interface Policy {
-  /** Lifetime of consent-flow access tokens (HM: 3600). */
-  readonly accessTokenLifetime: number
-  /** Lifetime of client-credentials JWTs (HM: 300). */
-  readonly clientCredentialsTokenLifetime: number
-  /** Lifetime of authorization codes (RFC 6749 §4.1.2: at most 600). */
-  readonly codeLifetime: number
-  /** Lifetime of refresh tokens, or null for unlimited. */
-  readonly refreshTokenLifetime: number | null
-  /** Whether each refresh supersedes the refresh token with a new one (RFC 9700 §4.14). */
-  readonly rotateRefreshTokens: boolean
-  /** How long after rotation a superseded refresh token still refreshes without revoking its family. */
-  readonly refreshReuseGrace: number
-  /** Whether revoking a refresh token also revokes its family's access tokens (RFC 7009 §2.1). */
-  readonly cascadeRevocation: boolean
-  /** Whether `grant_type: "refresh"`, the spelling of the spec's examples, means `refresh_token`. */
-  readonly acceptRefreshGrantQuirk: boolean
-  /** Status of a successful token response: HM answers 200, its SDKs also accept 201. */
-  readonly successStatus: 200 | 201
-  /** "hm": every error is 400 `invalid_request`, the kind only in the description; "rfc6749": precise codes. */
-  readonly errorStyle: "hm" | "rfc6749"
-  /** The `aud` client assertions must name: the API base URL + "/v1". */
-  readonly audience: string
-  /** How far in the future a client assertion's `iat` may lie (clock skew). */
-  readonly assertionIatSkew: number
-  /** How long after its `iat` a client assertion is accepted. */
-  readonly assertionMaxAge: number
-  /** Whether public clients must send a PKCE challenge when authorizing (RFC 9700 §2.1.1). */
-  readonly requirePkceForPublicClients: boolean
-  /** Method assumed for a challenge sent without one: HM's SDKs send none and mean S256. */
-  readonly defaultCodeChallengeMethod: CodeChallengeMethod
-  /** How many exchanges the history keeps; the oldest are dropped first. */
-  readonly historyLimit: number
-}
+/** The server behaviour tests may tune, as a schema: each knob with its type and bounds. Times in seconds. */
+export const Policy: typeof policy_.Policy = policy_.Policy
+
+/** Server behaviour tests may tune; `defaultPolicy` holds the faithful, safe defaults. */
+export interface Policy extends Schema.Schema.Type<typeof policy_.Policy> {}
+
+/** Any knobs of the policy, each optional: what `make` and the configuration file override. */
+export const PolicyOverrides: typeof policy_.PolicyOverrides = policy_.PolicyOverrides
 
 /** The default policy: HM's observed behaviour where known, the RFCs' safe choice elsewhere. */
 export const defaultPolicy: Policy = policy_.defaultPolicy

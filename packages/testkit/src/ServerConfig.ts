@@ -22,32 +22,7 @@
  */
 import { Effect, ParseResult, Schema } from "effect"
 import * as Faults from "./Faults.js"
-import type * as Model from "./Model.js"
-
-const Seconds = Schema.Int.pipe(Schema.nonNegative())
-
-/** The model's policy knobs, each optional. */
-export const Policy = Schema.partialWith(
-  Schema.Struct({
-    accessTokenLifetime: Seconds,
-    clientCredentialsTokenLifetime: Seconds,
-    codeLifetime: Seconds,
-    refreshTokenLifetime: Schema.NullOr(Seconds),
-    rotateRefreshTokens: Schema.Boolean,
-    refreshReuseGrace: Seconds,
-    cascadeRevocation: Schema.Boolean,
-    acceptRefreshGrantQuirk: Schema.Boolean,
-    successStatus: Schema.Literal(200, 201),
-    errorStyle: Schema.Literal("hm", "rfc6749"),
-    audience: Schema.String,
-    assertionIatSkew: Seconds,
-    assertionMaxAge: Seconds,
-    requirePkceForPublicClients: Schema.Boolean,
-    defaultCodeChallengeMethod: Schema.Literal("S256", "plain"),
-    historyLimit: Schema.Int.pipe(Schema.positive())
-  }),
-  { exact: true }
-)
+import * as Model from "./Model.js"
 
 const Jwk = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
@@ -73,7 +48,7 @@ export const Vehicle = Schema.Struct({ vin: Schema.NonEmptyString })
 /** The whole configuration file. */
 export const ServerConfig = Schema.Struct({
   seed: Schema.optionalWith(Schema.Int, { exact: true }),
-  policy: Schema.optionalWith(Policy, { exact: true }),
+  policy: Schema.optionalWith(Model.PolicyOverrides, { exact: true }),
   clients: Schema.optionalWith(Schema.Array(Client), { exact: true }),
   vehicles: Schema.optionalWith(Schema.Array(Vehicle), { exact: true }),
   faults: Schema.optionalWith(Schema.Array(Faults.Rule), { exact: true })

@@ -1,6 +1,46 @@
-import type { Policy } from "../../Model.js"
+import { Schema } from "effect"
+import { Seconds } from "../durations.js"
 
-export const defaultPolicy: Policy = {
+/** The policy's knobs, each with its type: the one declaration `Model.Policy` and the configuration file read. */
+export const Policy = Schema.Struct({
+  /** Lifetime of consent-flow access tokens (HM: 3600). */
+  accessTokenLifetime: Seconds,
+  /** Lifetime of client-credentials JWTs (HM: 300). */
+  clientCredentialsTokenLifetime: Seconds,
+  /** Lifetime of authorization codes (RFC 6749 §4.1.2: at most 600). */
+  codeLifetime: Seconds,
+  /** Lifetime of refresh tokens, or null for unlimited. */
+  refreshTokenLifetime: Schema.NullOr(Seconds),
+  /** Whether each refresh supersedes the refresh token with a new one (RFC 9700 §4.14). */
+  rotateRefreshTokens: Schema.Boolean,
+  /** How long after rotation a superseded refresh token still refreshes without revoking its family. */
+  refreshReuseGrace: Seconds,
+  /** Whether revoking a refresh token also revokes its family's access tokens (RFC 7009 §2.1). */
+  cascadeRevocation: Schema.Boolean,
+  /** Whether `grant_type: "refresh"`, the spelling of the spec's examples, means `refresh_token`. */
+  acceptRefreshGrantQuirk: Schema.Boolean,
+  /** Status of a successful token response: HM answers 200, its SDKs also accept 201. */
+  successStatus: Schema.Literal(200, 201),
+  /** "hm": every error is 400 `invalid_request`, the kind only in the description; "rfc6749": precise codes. */
+  errorStyle: Schema.Literal("hm", "rfc6749"),
+  /** The `aud` client assertions must name: the API base URL + "/v1". */
+  audience: Schema.String,
+  /** How far in the future a client assertion's `iat` may lie (clock skew). */
+  assertionIatSkew: Seconds,
+  /** How long after its `iat` a client assertion is accepted. */
+  assertionMaxAge: Seconds,
+  /** Whether public clients must send a PKCE challenge when authorizing (RFC 9700 §2.1.1). */
+  requirePkceForPublicClients: Schema.Boolean,
+  /** Method assumed for a challenge sent without one: HM's SDKs send none and mean S256. */
+  defaultCodeChallengeMethod: Schema.Literal("S256", "plain"),
+  /** How many exchanges the history keeps; the oldest are dropped first. */
+  historyLimit: Schema.Int.pipe(Schema.between(1, 1_000_000))
+})
+
+/** Any of the knobs, each optional: what a configuration file or `Model.make` overrides. */
+export const PolicyOverrides = Schema.partialWith(Policy, { exact: true })
+
+export const defaultPolicy: typeof Policy.Type = {
   accessTokenLifetime: 3600,
   clientCredentialsTokenLifetime: 300,
   codeLifetime: 600,
