@@ -151,7 +151,7 @@ type Operation = (typeof operations)[number]
  * kind of operation, the round's mean µs: what each endpoint costs the model on a growing state.
  */
 const modelAlone = () => {
-  let state = Model.make(serverOptions)
+  let state = Either.getOrThrow(Model.make(serverOptions))
   const perKind = new Map<Operation, Array<number>>(operations.map((kind) => [kind, []]))
   const spent = new Map<Operation, number>()
   const step = (kind: Operation, request: Model.WireRequest): string => {

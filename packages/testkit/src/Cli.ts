@@ -43,7 +43,7 @@ const serverOptions = (configFile: Option.Option<string>, keyPath: string) =>
       return {
         ...(read.seed === undefined ? {} : { seed: read.seed }),
         ...(read.policy === undefined ? {} : { policy: read.policy }),
-        clients: (read.clients ?? []).map(ServerConfig.toRegistration),
+        clients: read.clients ?? [],
         vehicles: read.vehicles ?? [],
         faults: read.faults ?? []
       } satisfies FakeServer.Options

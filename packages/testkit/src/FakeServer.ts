@@ -107,13 +107,39 @@ export class ConsentUnchangeable extends Data.TaggedError("ConsentUnchangeable")
   }
 }
 
+const describeRegistration = (reason: Model.RegistrationError): string => {
+  switch (reason._tag) {
+    case "InvalidPolicy":
+      return `invalid policy: ${reason.problems.join("; ")}`
+    case "InvalidClient":
+      return `client ${JSON.stringify(reason.clientId)}: ${reason.problems.join("; ")}`
+    case "DuplicateClient":
+      return `client ${JSON.stringify(reason.clientId)} is already registered`
+    case "InvalidServiceAccountKey":
+      return `client ${JSON.stringify(reason.clientId)}, service-account key ${JSON.stringify(reason.keyId)}: ${reason.problem}`
+    case "DuplicateServiceAccountKey":
+      return `client ${JSON.stringify(reason.clientId)} lists service-account key ${JSON.stringify(reason.keyId)} twice`
+    case "InvalidVehicle":
+      return `vehicle ${JSON.stringify(reason.vin)}: ${reason.problems.join("; ")}`
+    case "DuplicateVehicle":
+      return `vehicle ${JSON.stringify(reason.vin)} is already registered`
+  }
+}
+
 /**
- * A client registration the server cannot accept, such as a service-account key that is not P-256.
+ * A registration the server refused: an invalid policy, client, key or vehicle, or an id registered twice. The
+ * message names the client and key (or vehicle) and the problem, never a secret or key material.
  *
  * @since 0.1.0
  * @category errors
  */
-export class InvalidRegistration extends Data.TaggedError("InvalidRegistration")<{ readonly detail: string }> {}
+export class InvalidRegistration extends Data.TaggedError("InvalidRegistration")<{
+  readonly reason: Model.RegistrationError
+}> {
+  override get message() {
+    return describeRegistration(this.reason)
+  }
+}
 
 /**
  * What `authorize` hands back: the code for the redirect, and the consent's authorization id.
@@ -136,7 +162,7 @@ export interface Service {
   /** Answers one request as it arrived on the wire, through the scripted faults and the model. */
   readonly handle: (request: Model.WireRequest) => Effect.Effect<Reply>
   readonly registerClient: (client: Model.ClientRegistration) => Effect.Effect<void, InvalidRegistration>
-  readonly registerVehicle: (vehicle: Model.Vehicle) => Effect.Effect<void>
+  readonly registerVehicle: (vehicle: Model.Vehicle) => Effect.Effect<void, InvalidRegistration>
   /** The owner consents on the consent page: a single-use code for the client's redirect URI. */
   readonly authorize: (request: Model.AuthorizeRequest) => Effect.Effect<Consented, AuthorizeRefused>
   /** The owner (or carmaker, for BMW and MINI) approves a pending consent. */

@@ -133,21 +133,25 @@ export const defaultPolicy: Policy = policy_.defaultPolicy
 // Records
 // ---------------------------------------------------------------------------------------------------------
 
-/** A service-account key as registered: the public key as a KeyObject, a PEM (public or private) or a JWK. */
-export interface ServiceAccountKeyRegistration {
-  readonly id: string
-  readonly publicKey: KeyObject | string | JsonWebKey
-  readonly expiresAt?: number
-}
+/**
+ * A service-account key to register, as a schema: in JSON the public key is a PEM (public, or the console's private
+ * key, whose public half is taken) or a JWK and `expiresAt` an ISO 8601 instant; in code the key may also be a
+ * `KeyObject` and `expiresAt` is epoch milliseconds.
+ */
+export const ServiceAccountKeyRegistration: typeof registration.ServiceAccountKeyRegistration =
+  registration.ServiceAccountKeyRegistration
 
-/** A client to register; no `secret` means a public (PKCE) app. `scopes` are its client-credentials scopes. */
-export interface ClientRegistration {
-  readonly id: string
-  readonly secret?: string
-  readonly redirectUris: ReadonlyArray<string>
-  readonly serviceAccountKeys?: ReadonlyArray<ServiceAccountKeyRegistration>
-  readonly scopes?: ReadonlyArray<string>
-}
+/** A service-account key to register. */
+export interface ServiceAccountKeyRegistration extends Schema.Schema.Type<typeof ServiceAccountKeyRegistration> {}
+
+/**
+ * A client to register, as a schema (the configuration file and the control API decode it): no `secret` means a
+ * public (PKCE) app; `scopes` are its client-credentials scopes.
+ */
+export const ClientRegistration: typeof registration.ClientRegistration = registration.ClientRegistration
+
+/** A client to register. */
+export interface ClientRegistration extends Schema.Schema.Type<typeof ClientRegistration> {}
 
 /** A registered service-account key: the public half of a P-256 key, named by its id. */
 export interface ServiceAccountKey {
@@ -165,10 +169,11 @@ export interface Client {
   readonly scopes: ReadonlyArray<string>
 }
 
+/** A vehicle, as a schema: what is registered is what is kept. */
+export const Vehicle: typeof registration.Vehicle = registration.Vehicle
+
 /** A registered vehicle. */
-export interface Vehicle {
-  readonly vin: string
-}
+export interface Vehicle extends Schema.Schema.Type<typeof Vehicle> {}
 
 /** Where a consent stands: pending until the owner (or carmaker) approves it, revoked for good. */
 export type ConsentStatus = "pending" | "approved" | "revoked"
@@ -298,8 +303,10 @@ export interface State {
   readonly rng: Rng
   readonly serial: number
   readonly signingKey: KeyObject
-  readonly clients: HashMap.HashMap<string, Client>
-  readonly vehicles: HashMap.HashMap<string, Vehicle>
+  /** In the order of registration (a map copied on each registration, which is rare). */
+  readonly clients: ReadonlyMap<string, Client>
+  /** In the order of registration: the first is the consent page's default. */
+  readonly vehicles: ReadonlyMap<string, Vehicle>
   readonly consents: HashMap.HashMap<string, Consent>
   readonly codes: HashMap.HashMap<string, AuthorizationCode>
   readonly tokens: HashMap.HashMap<string, Token>
@@ -320,14 +327,31 @@ export interface MakeOptions {
   readonly vehicles?: ReadonlyArray<Vehicle>
 }
 
-/** A fresh server; throws if a service-account key is not a readable P-256 key (a setup error). */
-export const make: (options?: MakeOptions) => State = make_.make
+/** Why a registration (or the policy `make` was given) was refused; each names what it refused. */
+export type RegistrationError =
+  | { readonly _tag: "InvalidPolicy"; readonly problems: ReadonlyArray<string> }
+  | { readonly _tag: "InvalidClient"; readonly clientId: string; readonly problems: ReadonlyArray<string> }
+  | { readonly _tag: "DuplicateClient"; readonly clientId: string }
+  | {
+      readonly _tag: "InvalidServiceAccountKey"
+      readonly clientId: string
+      readonly keyId: string
+      readonly problem: string
+    }
+  | { readonly _tag: "DuplicateServiceAccountKey"; readonly clientId: string; readonly keyId: string }
+  | { readonly _tag: "InvalidVehicle"; readonly vin: string; readonly problems: ReadonlyArray<string> }
+  | { readonly _tag: "DuplicateVehicle"; readonly vin: string }
 
-/** Registers (or replaces) a client; throws if a service-account key is not a readable P-256 key. */
-export const registerClient: (state: State, client: ClientRegistration) => State = registration.registerClient
+/** A fresh server, its policy checked and every client and vehicle registered in order, or the first refusal. */
+export const make: (options?: MakeOptions) => Either.Either<State, RegistrationError> = make_.make
 
-/** Registers a vehicle. */
-export const registerVehicle: (state: State, vehicle: Vehicle) => State = registration.registerVehicle
+/** Registers a client; a client id already registered is refused, never replaced. */
+export const registerClient: (state: State, client: ClientRegistration) => Either.Either<State, RegistrationError> =
+  registration.registerClient
+
+/** Registers a vehicle; a VIN already registered is refused. */
+export const registerVehicle: (state: State, vehicle: Vehicle) => Either.Either<State, RegistrationError> =
+  registration.registerVehicle
 
 // ---------------------------------------------------------------------------------------------------------
 // Consent
@@ -337,7 +361,8 @@ export const registerVehicle: (state: State, vehicle: Vehicle) => State = regist
 export interface AuthorizeRequest {
   readonly clientId: string
   readonly redirectUri: string
-  readonly vin: string
+  /** Which car; default the first registered. */
+  readonly vin?: string | undefined
   readonly scopes?: ReadonlyArray<string> | undefined
   readonly codeChallenge?: string | undefined
   readonly codeChallengeMethod?: string | undefined
@@ -359,6 +384,7 @@ export type AuthorizeError =
   | { readonly _tag: "UnknownClient"; readonly clientId: string }
   | { readonly _tag: "UnregisteredRedirectUri"; readonly redirectUri: string }
   | { readonly _tag: "UnknownVehicle"; readonly vin: string }
+  | { readonly _tag: "NoVehicleRegistered" }
   | { readonly _tag: "InvalidCodeChallenge"; readonly reason: "missing" | "malformed" | "unsupported_method" }
 
 /** Why a consent cannot change. */
@@ -409,6 +435,12 @@ export type LineageTokenView = (AccessToken | RefreshToken) & { readonly status:
 
 /** A family with its lineage: its tokens in issue order, each naming the code or token it came from. */
 export type FamilyView = Family & { readonly lineage: ReadonlyArray<LineageTokenView> }
+
+/** A registered client by id. */
+export const client: (state: State, clientId: string) => Option.Option<Client> = inspect.client
+
+/** The registered vehicles, in the order of registration. */
+export const vehicles: (state: State) => ReadonlyArray<Vehicle> = inspect.vehicles
 
 /** Every consent, oldest first. */
 export const consents: (state: State) => ReadonlyArray<Consent> = inspect.consents

@@ -20,54 +20,21 @@
  *
  * @since 0.1.0
  */
-import { Effect, ParseResult, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import * as Faults from "./Faults.js"
+import { problems } from "./internal/problems.js"
 import * as Model from "./Model.js"
-
-const Jwk = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-
-/** A service-account key: its id, a PEM or JWK, and an optional expiry. */
-export const ServiceAccountKey = Schema.Struct({
-  id: Schema.NonEmptyString,
-  publicKey: Schema.Union(Schema.String, Jwk),
-  expiresAt: Schema.optionalWith(Schema.DateTimeUtc, { exact: true })
-})
-
-/** A client registration. */
-export const Client = Schema.Struct({
-  id: Schema.NonEmptyString,
-  secret: Schema.optionalWith(Schema.NonEmptyString, { exact: true }),
-  redirectUris: Schema.Array(Schema.String),
-  serviceAccountKeys: Schema.optionalWith(Schema.Array(ServiceAccountKey), { exact: true }),
-  scopes: Schema.optionalWith(Schema.Array(Schema.String), { exact: true })
-})
-
-/** A vehicle registration. */
-export const Vehicle = Schema.Struct({ vin: Schema.NonEmptyString })
 
 /** The whole configuration file. */
 export const ServerConfig = Schema.Struct({
   seed: Schema.optionalWith(Schema.Int, { exact: true }),
   policy: Schema.optionalWith(Model.PolicyOverrides, { exact: true }),
-  clients: Schema.optionalWith(Schema.Array(Client), { exact: true }),
-  vehicles: Schema.optionalWith(Schema.Array(Vehicle), { exact: true }),
+  clients: Schema.optionalWith(Schema.Array(Model.ClientRegistration), { exact: true }),
+  vehicles: Schema.optionalWith(Schema.Array(Model.Vehicle), { exact: true }),
   faults: Schema.optionalWith(Schema.Array(Faults.Rule), { exact: true })
 })
 /** The decoded configuration file. */
 export type ServerConfig = typeof ServerConfig.Type
-
-/** A decoded client as the model registers it. */
-export const toRegistration = (client: typeof Client.Type): Model.ClientRegistration => ({
-  id: client.id,
-  redirectUris: client.redirectUris,
-  ...(client.secret === undefined ? {} : { secret: client.secret }),
-  ...(client.scopes === undefined ? {} : { scopes: client.scopes }),
-  serviceAccountKeys: (client.serviceAccountKeys ?? []).map((key) => ({
-    id: key.id,
-    publicKey: key.publicKey,
-    ...(key.expiresAt === undefined ? {} : { expiresAt: key.expiresAt.epochMillis })
-  }))
-})
 
 /** Why a configuration was refused, every problem with its path. */
 export class InvalidServerConfig extends Schema.TaggedError<InvalidServerConfig>()("InvalidServerConfig", {
@@ -84,8 +51,8 @@ export const parse = (json: string): Effect.Effect<ServerConfig, InvalidServerCo
     Effect.mapError(
       (error) =>
         new InvalidServerConfig({
-          problems: ParseResult.ArrayFormatter.formatErrorSync(error)
-            .map(({ message, path }) => `  ${path.length === 0 ? "(document)" : path.join(".")}: ${message}`)
+          problems: problems(error)
+            .map((line) => `  ${line}`)
             .join("\n")
         })
     )

@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
 import * as Model from "../src/Model.js"
-import { decodeJwt, Harness, signAssertion, WEB } from "./fixtures.js"
+import { decodeJwt, Harness, make, signAssertion, VIN, WEB } from "./fixtures.js"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -22,8 +23,8 @@ const scenario = (seed: number) => {
 
 describe("Model", () => {
   it("starts from the default policy, overridden knob by knob", () => {
-    expect(Model.make().policy).toEqual(Model.defaultPolicy)
-    const { policy } = Model.make({ policy: { errorStyle: "rfc6749", refreshReuseGrace: 5 } })
+    expect(make().policy).toEqual(Model.defaultPolicy)
+    const { policy } = make({ policy: { errorStyle: "rfc6749", refreshReuseGrace: 5 } })
     expect(policy).toEqual({ ...Model.defaultPolicy, errorStyle: "rfc6749", refreshReuseGrace: 5 })
     expect(Model.defaultPolicy).toMatchObject({
       accessTokenLifetime: 3600,
@@ -53,10 +54,10 @@ describe("Model", () => {
   })
 
   it("derives its signing key from the seed", () => {
-    const jwk = Model.signingPublicKey(Model.make({ seed: 9 }))
+    const jwk = Model.signingPublicKey(make({ seed: 9 }))
     expect(jwk).toMatchObject({ kty: "EC", crv: "P-256" })
-    expect(Model.signingPublicKey(Model.make({ seed: 9 }))).toEqual(jwk)
-    expect(Model.signingPublicKey(Model.make({ seed: 10 }))).not.toEqual(jwk)
+    expect(Model.signingPublicKey(make({ seed: 9 }))).toEqual(jwk)
+    expect(Model.signingPublicKey(make({ seed: 10 }))).not.toEqual(jwk)
   })
 
   it("replays client-credentials tokens up to their randomized ECDSA signature", () => {
@@ -107,22 +108,77 @@ describe("Model", () => {
     for (const value of values) expect(value).toMatch(UUID)
   })
 
-  it("refuses a service-account key that is not P-256", () => {
+  it("refuses a service-account key that is not P-256 or not readable, naming the client and the key", () => {
     const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" })
     const register = (publicKey: Model.ServiceAccountKeyRegistration["publicKey"]) =>
-      Model.registerClient(Model.make(), { id: "x", redirectUris: [], serviceAccountKeys: [{ id: "k", publicKey }] })
-    expect(() => register(p384.publicKey)).toThrow("service account key k is not a P-256 key")
-    expect(() => register("not a pem")).toThrow()
+      Model.registerClient(make(), { id: "x", redirectUris: [], serviceAccountKeys: [{ id: "k", publicKey }] })
+    expect(register(p384.publicKey)).toEqual(
+      Either.left({
+        _tag: "InvalidServiceAccountKey",
+        clientId: "x",
+        keyId: "k",
+        problem: "not a P-256 key (found ec on secp384r1)"
+      })
+    )
+    expect(register("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----")).toEqual(
+      Either.left({
+        _tag: "InvalidServiceAccountKey",
+        clientId: "x",
+        keyId: "k",
+        problem: "not a readable key: expected a PEM (public or private) or a JWK"
+      })
+    )
     const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" })
-    const state = register(p256.privateKey)
+    const state = Either.getOrThrow(register(p256.privateKey))
+    expect([...state.clients.values()].map((c) => c.serviceAccountKeys[0]?.publicKey.type)).toEqual(["public"])
+  })
+
+  it("refuses a client id, a key id within a client, or a VIN registered twice, and leaves the state as it was", () => {
+    const state = make({ clients: [WEB], vehicles: [{ vin: VIN }] })
+    expect(Model.registerClient(state, { ...WEB, secret: "another" })).toEqual(
+      Either.left({ _tag: "DuplicateClient", clientId: WEB.id })
+    )
+    const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey
     expect(
-      state.clients.pipe((clients) => [...clients].map(([, c]) => c.serviceAccountKeys[0]?.publicKey.type))
-    ).toEqual(["public"])
+      Model.registerClient(state, {
+        id: "twice",
+        redirectUris: [],
+        serviceAccountKeys: [
+          { id: "k", publicKey: key },
+          { id: "k", publicKey: key }
+        ]
+      })
+    ).toEqual(Either.left({ _tag: "DuplicateServiceAccountKey", clientId: "twice", keyId: "k" }))
+    expect(Model.registerVehicle(state, { vin: VIN })).toEqual(Either.left({ _tag: "DuplicateVehicle", vin: VIN }))
+    expect(Model.make({ clients: [WEB, WEB] })).toEqual(Either.left({ _tag: "DuplicateClient", clientId: WEB.id }))
+  })
+
+  it("checks what code registers as the configuration file is checked: the problems named, never a secret", () => {
+    const refused = Model.registerClient(make(), { id: "", secret: "", redirectUris: [] })
+    expect(refused).toEqual(
+      Either.left({
+        _tag: "InvalidClient",
+        clientId: "",
+        problems: ["id: Expected a non empty string", "secret: Expected a non empty string"]
+      })
+    )
+    expect(Model.make({ policy: { accessTokenLifetime: Number.POSITIVE_INFINITY, historyLimit: -1 } })).toEqual(
+      Either.left({
+        _tag: "InvalidPolicy",
+        problems: ["accessTokenLifetime: Expected an integer", "historyLimit: Expected a number between 0 and 1000000"]
+      })
+    )
+  })
+
+  it("keeps clients and vehicles in the order of registration", () => {
+    const vins = ["WBA00000000000009", "WBA00000000000001", "WBA00000000000005"]
+    const state = make({ vehicles: vins.map((vin) => ({ vin })) })
+    expect(Model.vehicles(state).map((vehicle) => vehicle.vin)).toEqual(vins)
   })
 
   it("registers clients with the spec example's client-credentials scopes", () => {
-    const state = Model.registerClient(Model.make(), { id: "a", secret: "s", redirectUris: [] })
-    const [client] = [...state.clients].map(([, c]) => c)
+    const state = Either.getOrThrow(Model.registerClient(make(), { id: "a", secret: "s", redirectUris: [] }))
+    const [client] = state.clients.values()
     expect(client?.scopes).toEqual(["fleet:clearance", "vehicle:eligibility-check", "vehicle:data"])
     expect(client?.serviceAccountKeys).toEqual([])
   })

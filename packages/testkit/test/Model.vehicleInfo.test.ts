@@ -8,7 +8,7 @@ const error = (description: string) => oauthError("invalid_token", description)
 describe("Model vehicle info (GET /v1/vehicleinfo)", () => {
   it("answers the vin and sub of the consent behind the token", () => {
     const h = new Harness()
-    h.state = Model.registerVehicle(h.state, { vin: "WBA00000000000002" })
+    h.state = Either.getOrThrow(Model.registerVehicle(h.state, { vin: "WBA00000000000002" }))
     const first = h.login({ sub: "00000000-0000-0000-0000-000000000001" })
     const second = h.login({ vin: "WBA00000000000002", sub: "00000000-0000-0000-0000-000000000002" })
     const response = h.vehicleInfo(first.accessToken)

@@ -112,6 +112,10 @@ const loggedIn = (authorizationId: string, response: Answer): Login => {
   }
 }
 
+/** A fresh model state; throws (failing the test) if the model refuses the options. */
+export const make = (options: Model.MakeOptions = {}): Model.State =>
+  Either.getOrThrowWith(Model.make(options), (refused) => new Error(`the model refused: ${JSON.stringify(refused)}`))
+
 /** Holds a model state and a clock for a test, and sends requests through `Model.step`. */
 export class Harness {
   state: Model.State
@@ -119,7 +123,7 @@ export class Harness {
   private jtis = 0
 
   constructor(options: Model.MakeOptions = {}) {
-    this.state = Model.make({
+    this.state = make({
       seed: 7,
       clients: [WEB, NATIVE, OTHER, FLEET, PARTNER],
       vehicles: [{ vin: VIN }],

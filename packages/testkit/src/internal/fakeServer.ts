@@ -44,10 +44,7 @@ const act = (
 export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegistration> =>
   Effect.gen(function* () {
     const initial: ServerState = {
-      model: yield* Effect.try({
-        try: () => Model.make(options),
-        catch: (error) => new InvalidRegistration({ detail: String(error) })
-      }),
+      model: yield* Either.mapLeft(Model.make(options), (reason) => new InvalidRegistration({ reason })),
       faults: Faults.plan(options.faults ?? [], options.faultSeed ?? options.seed ?? 0),
       offset: 0
     }
@@ -105,13 +102,12 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
       handle,
       registerClient: (client) =>
         update((model) =>
-          Either.try({
-            try: () => Model.registerClient(model, client),
-            catch: (error) => new InvalidRegistration({ detail: String(error) })
-          })
+          Either.mapLeft(Model.registerClient(model, client), (reason) => new InvalidRegistration({ reason }))
         ),
       registerVehicle: (vehicle) =>
-        update((model) => Either.right(Model.registerVehicle(model, vehicle))).pipe(Effect.orDie),
+        update((model) =>
+          Either.mapLeft(Model.registerVehicle(model, vehicle), (reason) => new InvalidRegistration({ reason }))
+        ),
       authorize: (request) =>
         Effect.flatMap(now, (at) =>
           Ref.modify(ref, (state): readonly [Either.Either<Consented, AuthorizeRefused>, ServerState] =>

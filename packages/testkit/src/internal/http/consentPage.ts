@@ -6,9 +6,9 @@
  * redirecting there would hand the answer to whoever wrote the link.
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { DateTime, Effect, HashMap, Option, Redacted } from "effect"
+import { DateTime, Effect, Option, Redacted } from "effect"
 import { FakeServer } from "../../FakeServer.js"
-import type * as Model from "../../Model.js"
+import * as Model from "../../Model.js"
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
 
@@ -48,7 +48,7 @@ export const consentPage = Effect.gen(function* () {
   const model = yield* server.state
   const clientId = get("client_id") ?? ""
   const redirectUri = get("redirect_uri") ?? ""
-  const client = HashMap.get(model.clients, clientId)
+  const client = Model.client(model, clientId)
   if (Option.isNone(client)) return refusalPage(`Unknown client_id ${JSON.stringify(clientId)}.`)
   if (!client.value.redirectUris.includes(redirectUri)) {
     return refusalPage(`redirect_uri ${JSON.stringify(redirectUri)} is not registered for this client.`)
@@ -57,12 +57,11 @@ export const consentPage = Effect.gen(function* () {
   if (get("deny") === "1") {
     return redirectTo(redirectUri, { error: "access_denied", error_description: "The owner declined.", state })
   }
-  const vin = get("vin") ?? HashMap.keys(model.vehicles).next().value ?? ""
   const authorized = yield* Effect.either(
     server.authorize({
       clientId,
       redirectUri,
-      vin,
+      vin: get("vin"),
       scopes: get("scope")
         ?.split(" ")
         .filter((scope) => scope !== ""),

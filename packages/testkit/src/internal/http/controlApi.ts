@@ -5,9 +5,10 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Duration, Effect, ParseResult, Schema } from "effect"
-import { FakeServer } from "../../FakeServer.js"
+import { FakeServer, type InvalidRegistration } from "../../FakeServer.js"
 import * as Faults from "../../Faults.js"
-import * as ServerConfig from "../../ServerConfig.js"
+import * as Model from "../../Model.js"
+import { problems } from "../problems.js"
 
 const ok = (body: unknown = { ok: true }) => HttpServerResponse.unsafeJson(body)
 
@@ -27,13 +28,19 @@ const withBody = <A, I>(
     )
     if (decoded._tag === "Right") return yield* f(decoded.right)
     const cause = decoded.left
-    const detail = ParseResult.isParseError(cause)
-      ? ParseResult.ArrayFormatter.formatErrorSync(cause)
-          .map(({ message, path }) => `${path.join(".") || "body"}: ${message}`)
-          .join("; ")
-      : "the body could not be read"
+    const detail = ParseResult.isParseError(cause) ? problems(cause).join("; ") : "the body could not be read"
     return problem(400, "invalid_request", detail)
   })
+
+/** A refused registration: 409 for an id registered already, 400 for anything invalid. */
+const refusedRegistration = (error: InvalidRegistration) =>
+  Effect.succeed(
+    problem(
+      error.reason._tag.startsWith("Duplicate") ? 409 : 400,
+      error.reason._tag.startsWith("Duplicate") ? "conflict" : "invalid_request",
+      error.message
+    )
+  )
 
 const authorizationId = Effect.map(HttpRouter.params, (params) => params.authorizationId ?? "")
 
@@ -103,19 +110,19 @@ export const controlApi = HttpRouter.empty.pipe(
   ),
   HttpRouter.post(
     "/clients",
-    withBody(ServerConfig.Client, (client) =>
-      Effect.flatMap(FakeServer, (server) => server.registerClient(ServerConfig.toRegistration(client))).pipe(
+    withBody(Model.ClientRegistration, (client) =>
+      Effect.flatMap(FakeServer, (server) => server.registerClient(client)).pipe(
         Effect.as(ok()),
-        Effect.catchTag("InvalidRegistration", (error) => Effect.succeed(problem(400, "invalid_request", error.detail)))
+        Effect.catchTag("InvalidRegistration", refusedRegistration)
       )
     )
   ),
   HttpRouter.post(
     "/vehicles",
-    withBody(ServerConfig.Vehicle, (vehicle) =>
-      Effect.as(
-        Effect.flatMap(FakeServer, (server) => server.registerVehicle(vehicle)),
-        ok()
+    withBody(Model.Vehicle, (vehicle) =>
+      Effect.flatMap(FakeServer, (server) => server.registerVehicle(vehicle)).pipe(
+        Effect.as(ok()),
+        Effect.catchTag("InvalidRegistration", refusedRegistration)
       )
     )
   )

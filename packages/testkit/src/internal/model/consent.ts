@@ -24,12 +24,15 @@ export const authorize = (
   now: number,
   request: AuthorizeRequest
 ): Either.Either<readonly [Authorized, State], AuthorizeError> => {
-  const { clientId, redirectUri, vin, codeChallenge, codeChallengeMethod, sub, validFrom, validUntil, appId } = request
+  const { clientId, redirectUri, codeChallenge, codeChallengeMethod, sub, validFrom, validUntil, appId } = request
   const client = clientOf(state, clientId)
   if (client === undefined) return Either.left({ _tag: "UnknownClient", clientId })
   // RFC 9700 §4.1.3: redirect URIs are compared as exact strings, with no normalisation
   if (!client.redirectUris.includes(redirectUri)) return Either.left({ _tag: "UnregisteredRedirectUri", redirectUri })
-  if (!HashMap.has(state.vehicles, vin)) return Either.left({ _tag: "UnknownVehicle", vin })
+  // without a choice, the owner's first registered car, as the consent page offers it
+  const vin = request.vin ?? state.vehicles.keys().next().value
+  if (vin === undefined) return Either.left({ _tag: "NoVehicleRegistered" })
+  if (!state.vehicles.has(vin)) return Either.left({ _tag: "UnknownVehicle", vin })
   const challenge = bindChallenge(state.policy, client.secret === undefined, codeChallenge, codeChallengeMethod)
   if (Either.isLeft(challenge)) return Either.left(challenge.left)
 

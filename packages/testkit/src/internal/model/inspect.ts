@@ -1,5 +1,14 @@
 import { HashMap, Option } from "effect"
-import type { Consent, FamilyView, HistoryEntry, LineageTokenView, State, TokenView } from "../../Model.js"
+import type {
+  Client,
+  Consent,
+  FamilyView,
+  HistoryEntry,
+  LineageTokenView,
+  State,
+  TokenView,
+  Vehicle
+} from "../../Model.js"
 import { patch } from "./copy.js"
 import * as lookup from "./lookup.js"
 import { toArray } from "./queue.js"
@@ -7,6 +16,11 @@ import { publicJwk } from "./signingKey.js"
 import { tokenStatus } from "./tokenStatus.js"
 
 const bySerial = (a: { readonly serial: number }, b: { readonly serial: number }): number => a.serial - b.serial
+
+export const client = (state: State, clientId: string): Option.Option<Client> =>
+  Option.fromNullable(state.clients.get(clientId))
+
+export const vehicles = (state: State): ReadonlyArray<Vehicle> => [...state.vehicles.values()]
 
 export const consents = (state: State): ReadonlyArray<Consent> =>
   HashMap.toValues(state.consents).sort(

@@ -4,7 +4,7 @@ import type { AuthorizationCode, Client, Consent, Family, State, Token } from ".
 const get = <A>(map: HashMap.HashMap<string, A>, key: string): A | undefined =>
   Option.getOrUndefined(HashMap.get(map, key))
 
-export const clientOf = (state: State, clientId: string): Client | undefined => get(state.clients, clientId)
+export const clientOf = (state: State, clientId: string): Client | undefined => state.clients.get(clientId)
 
 export const consentOf = (state: State, authorizationId: string): Consent | undefined =>
   get(state.consents, authorizationId)

@@ -1,20 +1,40 @@
-import { HashMap } from "effect"
-import type { MakeOptions, State } from "../../Model.js"
-import { defaultPolicy } from "./policy.js"
+import { Either, HashMap, Schema } from "effect"
+import type { MakeOptions, RegistrationError, State } from "../../Model.js"
+import { problems } from "../problems.js"
+import { defaultPolicy, PolicyOverrides } from "./policy.js"
 import { empty } from "./queue.js"
 import { registerClient, registerVehicle } from "./registration.js"
 import { seeded } from "./rng.js"
 import { deriveSigningKey } from "./signingKey.js"
 
-export const make = (options: MakeOptions = {}): State => {
+const validOverrides = Schema.validateEither(PolicyOverrides, { errors: "all", onExcessProperty: "error" })
+
+/** Registers each item in order, stopping at the first refused. */
+const registerAll = <A>(
+  state: State,
+  items: ReadonlyArray<A>,
+  register: (state: State, item: A) => Either.Either<State, RegistrationError>
+): Either.Either<State, RegistrationError> => {
+  let current = state
+  for (const item of items) {
+    const next = register(current, item)
+    if (Either.isLeft(next)) return next
+    current = next.right
+  }
+  return Either.right(current)
+}
+
+export const make = (options: MakeOptions = {}): Either.Either<State, RegistrationError> => {
+  const overrides = validOverrides(options.policy ?? {})
+  if (Either.isLeft(overrides)) return Either.left({ _tag: "InvalidPolicy", problems: problems(overrides.left) })
   const [signingKey, rng] = deriveSigningKey(seeded(options.seed ?? 0))
   const initial: State = {
-    policy: { ...defaultPolicy, ...options.policy },
+    policy: { ...defaultPolicy, ...overrides.right },
     rng,
     serial: 0,
     signingKey,
-    clients: HashMap.empty(),
-    vehicles: HashMap.empty(),
+    clients: new Map(),
+    vehicles: new Map(),
     consents: HashMap.empty(),
     codes: HashMap.empty(),
     tokens: HashMap.empty(),
@@ -22,6 +42,7 @@ export const make = (options: MakeOptions = {}): State => {
     assertions: { byKey: HashMap.empty(), order: empty() },
     history: empty()
   }
-  const withClients = (options.clients ?? []).reduce(registerClient, initial)
-  return (options.vehicles ?? []).reduce(registerVehicle, withClients)
+  return Either.flatMap(registerAll(initial, options.clients ?? [], registerClient), (withClients) =>
+    registerAll(withClients, options.vehicles ?? [], registerVehicle)
+  )
 }

@@ -34,7 +34,7 @@ export const Policy = Schema.Struct({
   /** Method assumed for a challenge sent without one: HM's SDKs send none and mean S256. */
   defaultCodeChallengeMethod: Schema.Literal("S256", "plain"),
   /** How many exchanges the history keeps; the oldest are dropped first. */
-  historyLimit: Schema.Int.pipe(Schema.between(1, 1_000_000))
+  historyLimit: Schema.Int.pipe(Schema.between(0, 1_000_000))
 })
 
 /** Any of the knobs, each optional: what a configuration file or `Model.make` overrides. */
