@@ -34,11 +34,33 @@ describe("Model vehicle info (GET /v1/vehicleinfo)", () => {
 
   it("answers 401 access token is missing without a bearer token", () => {
     const h = new Harness()
-    for (const headers of [{}, { authorization: "Basic d2ViLWFwcDpzZWNyZXQ=" }, { authorization: "Bearer " }]) {
+    for (const headers of [{}, { authorization: "Basic d2ViLWFwcDpzZWNyZXQ=" }]) {
       const response = h.send({ method: "GET", path: "/v1/vehicleinfo", headers })
       expect(response.status).toBe(401)
       expect(response.json).toEqual(error("access token is missing"))
       expect(response.headers["www-authenticate"]).toBe("Bearer")
+    }
+  })
+
+  it("answers 400 invalid_request to a bearer header without exactly one well-formed token (RFC 6750 §3.1)", () => {
+    const h = new Harness()
+    const { accessToken } = h.login()
+    // two headers reach the model joined by a comma, as HTTP combines them
+    for (const authorization of [
+      "Bearer ",
+      `Bearer ${accessToken} ${accessToken}`,
+      `Bearer ${accessToken}, Bearer ${accessToken}`,
+      "Bearer a\tb",
+      "Bearer é"
+    ]) {
+      const response = h.send({ method: "GET", path: "/v1/vehicleinfo", headers: { authorization } })
+      expect(response.status, authorization).toBe(400)
+      expect(response.json).toEqual(oauthError("invalid_request", "authorization header is malformed"))
+      expect(response.headers["www-authenticate"]).toBe('Bearer error="invalid_request"')
+    }
+    // one or more spaces after the scheme (RFC 7235 §2.1: 1*SP), and padding after a b64token
+    for (const authorization of [`Bearer   ${accessToken}`, `BEARER ${accessToken}`]) {
+      expect(h.send({ method: "GET", path: "/v1/vehicleinfo", headers: { authorization } }).status).toBe(200)
     }
   })
 

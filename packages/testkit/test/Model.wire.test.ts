@@ -54,6 +54,12 @@ describe("Model wire", () => {
     ["a JSON string", "application/json", '"grant_type"'],
     ["a non-string value", "application/json", '{"grant_type":"client_credentials","client_id":42}'],
     ["a repeated form field", "application/x-www-form-urlencoded", "client_id=a&client_id=b"],
+    [
+      "a repeated JSON member",
+      "application/json",
+      '{"client_id":"a","grant_type":"client_credentials","client_id":"b"}'
+    ],
+    ["a repeated JSON member, escaped", "application/json", '{"client_id":"a","client\\u005fid":"b"}'],
     ["another media type", "text/plain", "grant_type=client_credentials"]
   ])("answers %s as a malformed body", (_, contentType, body) => {
     const h = new Harness()

@@ -176,6 +176,18 @@ describe("SpecValidator: token requests", () => {
     ])
   })
 
+  it("refuses a JSON member given twice, which JSON.parse would read as its last value", () => {
+    const body = '{"grant_type":"client_credentials","client_id":"a","client_secret":"s","client_id":"b"}'
+    expect(validator.validateRequest({ method: "POST", path: TOKENS, headers: JSON_TYPE, body }).violations).toEqual([
+      "body: field client_id appears more than once"
+    ])
+    // the same name in nested objects, or in a string, is no repetition
+    const nested = '{"grant_type":"client_credentials","client_id":"a\\",\\"client_id\\":","client_secret":"s"}'
+    expect(validator.validateRequest({ method: "POST", path: TOKENS, headers: JSON_TYPE, body: nested })).toMatchObject(
+      conforms
+    )
+  })
+
   it("never quotes a value, which may be a secret", () => {
     const report = request("POST", TOKENS, {
       grant_type: "s3cr3t-grant",

@@ -75,6 +75,13 @@ export const BearerErrors = {
   outsideValidity: "consent is outside its validity period"
 } as const
 
+/** RFC 6750 §3.1: an `Authorization: Bearer` header that holds no single token is `invalid_request`, 400. */
+export const malformedAuthorizationReply: Reply = jsonReply(
+  400,
+  { error: "invalid_request", error_description: "authorization header is malformed" },
+  { "www-authenticate": 'Bearer error="invalid_request"' }
+)
+
 /** A 401 of the vehicle-info endpoint; RFC 6750 §3 asks for the WWW-Authenticate challenge. */
 export const bearerErrorReply = (description: string): Reply =>
   jsonReply(

@@ -1,9 +1,10 @@
 import type { HistoryEntry, State } from "../../Model.js"
+import { bearerToken } from "../bearer.js"
+import type { JsonObject } from "../fields.js"
 import { update } from "./copy.js"
-import type { JsonObject } from "./json.js"
 import { handleOf } from "./lookup.js"
 import { dropOldest, push, size } from "./queue.js"
-import { bearerToken, type Params, type Reply } from "./wire.js"
+import type { Params, Reply } from "./wire.js"
 
 const REDACTED = "<redacted>"
 

@@ -1,5 +1,6 @@
 import { type KeyObject, sign, verify } from "node:crypto"
-import { type JsonObject, parseJsonObject } from "./json.js"
+import { Either } from "effect"
+import { type JsonObject, readJsonObject } from "../fields.js"
 
 /** A compact JWS split into its parts; nothing about it is verified yet. */
 export interface Jwt {
@@ -14,7 +15,8 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/
 const encodeSegment = (value: JsonObject): string => Buffer.from(JSON.stringify(value)).toString("base64url")
 
 const decodeSegment = (segment: string): JsonObject | undefined =>
-  parseJsonObject(Buffer.from(segment, "base64url").toString("utf8"))
+  // RFC 7515 §4: a header (or claim) named twice is refused, not read as its last value
+  Either.getOrUndefined(readJsonObject(Buffer.from(segment, "base64url").toString("utf8")))
 
 /** Splits a compact JWS; undefined unless it has three base64url parts, the first two JSON objects. */
 export const decodeJwt = (token: string): Jwt | undefined => {

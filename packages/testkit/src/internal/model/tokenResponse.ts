@@ -1,5 +1,5 @@
 import type { Consent, Policy } from "../../Model.js"
-import type { JsonObject } from "./json.js"
+import type { JsonObject } from "../fields.js"
 import { isoMicros } from "./time.js"
 import { jsonReply, type Reply } from "./wire.js"
 

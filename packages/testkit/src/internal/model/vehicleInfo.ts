@@ -1,14 +1,17 @@
 import type { State } from "../../Model.js"
+import { parseAuthorization } from "../bearer.js"
 import { withinValidity } from "./consent.js"
-import { BearerErrors, bearerErrorReply } from "./errors.js"
+import { BearerErrors, bearerErrorReply, malformedAuthorizationReply } from "./errors.js"
 import { consentOf, tokenOf } from "./lookup.js"
 import { tokenStatus } from "./tokenStatus.js"
-import { bearerToken, type Handler, jsonReply, type Reply } from "./wire.js"
+import { type Handler, jsonReply, type Reply } from "./wire.js"
 
 const answer = (state: State, now: number, authorization: string | undefined): Reply => {
-  const value = bearerToken(authorization)
-  if (value === undefined) return bearerErrorReply(BearerErrors.missing)
-  const token = tokenOf(state, value)
+  const credentials = parseAuthorization(authorization)
+  if (credentials._tag === "None") return bearerErrorReply(BearerErrors.missing)
+  // RFC 6750 §3.1: two headers, two tokens or a broken one is a malformed request, not a bad token
+  if (credentials._tag === "Malformed") return malformedAuthorizationReply
+  const token = tokenOf(state, credentials.token)
   // client-credentials tokens act for the application, not for a car: they read no vehicle
   if (token?.kind !== "access") return bearerErrorReply(BearerErrors.invalid)
   const consent = consentOf(state, token.authorizationId)

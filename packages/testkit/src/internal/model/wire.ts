@@ -1,5 +1,6 @@
+import { Either } from "effect"
 import type { State, WireResponse } from "../../Model.js"
-import { type JsonObject, parseJsonObject } from "./json.js"
+import { type JsonObject, readForm, readJsonObject } from "../fields.js"
 
 /** Request parameters by name, from a JSON or form body. */
 export type Params = Readonly<Record<string, string>>
@@ -29,10 +30,12 @@ export const param = (params: Params, name: string): string | undefined => {
 }
 
 const fromJson = (body: string): Params | undefined => {
-  const object = parseJsonObject(body)
-  if (object === undefined) return undefined
+  const read = readJsonObject(body)
+  if (Either.isLeft(read)) return undefined
+  const object = read.right
   let nulls = false
-  for (const value of Object.values(object)) {
+  for (const name in object) {
+    const value = object[name]
     // null reads as an absent parameter; numbers, booleans or objects are not what the spec sends
     if (value === null) nulls = true
     else if (typeof value !== "string") return undefined
@@ -42,16 +45,6 @@ const fromJson = (body: string): Params | undefined => {
   const params: Record<string, string> = {}
   for (const [name, value] of Object.entries(object)) if (typeof value === "string") params[name] = value
   return params
-}
-
-const fromForm = (body: string): Params | undefined => {
-  const entries = new Map<string, string>()
-  for (const [name, value] of new URLSearchParams(body)) {
-    // RFC 6749 §3.2: parameters must not be included more than once
-    if (entries.has(name)) return undefined
-    entries.set(name, value)
-  }
-  return Object.fromEntries(entries)
 }
 
 /**
@@ -66,15 +59,11 @@ export const parseParams = (headers: Readonly<Record<string, string>>, body: str
     case "application/json":
       return fromJson(body)
     case "application/x-www-form-urlencoded":
-      return fromForm(body)
+      return Either.getOrUndefined(readForm(body))
     default:
       return undefined
   }
 }
-
-/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 6750 §2.1). */
-export const bearerToken = (authorization: string | undefined): string | undefined =>
-  /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1]
 
 const JSON_TYPE = "application/json"
 

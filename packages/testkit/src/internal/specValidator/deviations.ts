@@ -5,6 +5,7 @@
  */
 import type { ErrorObject } from "ajv"
 import type { Deviation } from "../../SpecValidator.js"
+import { bearerToken } from "../bearer.js"
 import type { Content, Operation } from "./document.js"
 
 /** What each deviation is, and why it is tolerated. */
@@ -33,8 +34,8 @@ export const descriptions: Readonly<Record<Deviation, string>> = {
 const TOKENS = "/v1/access_tokens"
 
 /** BearerAuthorization: the token of `Authorization: Bearer <token>`, for a header that rejects the whole value. */
-export const bearerToken = (header: string, value: string): string | undefined =>
-  header.toLowerCase() === "authorization" ? /^Bearer +(\S+)$/i.exec(value)?.[1] : undefined
+export const bearerTokenOf = (header: string, value: string): string | undefined =>
+  header.toLowerCase() === "authorization" ? bearerToken(value) : undefined
 
 /** FormEncodedBody: the documented media type whose schema checks a form body the document does not list. */
 export const formAsJson = (mediaType: string, content: Content): string | undefined =>

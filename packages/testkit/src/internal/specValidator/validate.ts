@@ -6,6 +6,7 @@
 import type { ErrorObject } from "ajv"
 import { Either } from "effect"
 import type { Deviation, Report, Request, RequestLine, Response } from "../../SpecValidator.js"
+import { readForm, readJson } from "../fields.js"
 import * as Deviations from "./deviations.js"
 import type { Content, Operation, Operations } from "./document.js"
 
@@ -53,26 +54,14 @@ const lowerCased = (headers: Readonly<Record<string, string>> = {}): ReadonlyMap
 const mediaTypeOf = (headers: ReadonlyMap<string, string>): string =>
   (headers.get("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? ""
 
-const readForm = (text: string): Either.Either<unknown, string> => {
-  const fields = new Map<string, string>()
-  for (const [name, value] of new URLSearchParams(text)) {
-    // a form field maps to one property: a repeated one has no single value to check (RFC 6749 §3.2 forbids it)
-    if (fields.has(name)) return Either.left(`body: field ${name} appears more than once`)
-    fields.set(name, value)
-  }
-  return Either.right(Object.fromEntries(fields))
-}
-
 const read = (mediaType: string, text: string): Either.Either<unknown, string> => {
-  if (mediaType === "application/x-www-form-urlencoded") return readForm(text)
+  // a field maps to one property: a repeated one has no single value to check (RFC 6749 §3.2 forbids it)
+  if (mediaType === "application/x-www-form-urlencoded")
+    return Either.mapLeft(readForm(text), (problem) => `body: ${problem}`)
   if (mediaType !== "application/json" && !mediaType.endsWith("+json")) {
     return Either.left(`body: the validator cannot read ${mediaType}`)
   }
-  try {
-    return Either.right(JSON.parse(text))
-  } catch {
-    return Either.left("body: not valid JSON")
-  }
+  return Either.mapLeft(readJson(text), (problem) => `body: ${problem}`)
 }
 
 const checkHeaders = (operation: Operation, headers: ReadonlyMap<string, string>, findings: Findings): void => {
@@ -83,7 +72,7 @@ const checkHeaders = (operation: Operation, headers: ReadonlyMap<string, string>
       continue
     }
     if (validate(value)) continue
-    const token = Deviations.bearerToken(name, value)
+    const token = Deviations.bearerTokenOf(name, value)
     if (token !== undefined) findings.deviations.add("BearerAuthorization")
     if (token !== undefined && validate(token)) continue
     for (const error of validate.errors ?? []) findings.violations.push(describe(`header ${name}`, error))
