@@ -130,7 +130,7 @@ describe("Model client_credentials grant", () => {
     )
   })
 
-  it("refuses a secret sent along with an assertion", () => {
+  it("refuses a secret sent along with an assertion: one authentication method per request (RFC 6749 §2.3)", () => {
     const h = new Harness()
     const response = h.post({
       grant_type: "client_credentials",
@@ -139,7 +139,7 @@ describe("Model client_credentials grant", () => {
       client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
       client_assertion: signAssertion(h.claims({ iss: "key-partner" }), { key: otherKey.privateKey })
     })
-    expect(response.json).toEqual(hmError("client_secret is invalid"))
+    expect(response.json).toEqual(hmError("only one client authentication method may be used"))
   })
 
   describe("assertion failures", () => {
@@ -234,6 +234,37 @@ describe("Model client_credentials grant", () => {
       const now = Math.floor(h.now / 1000)
       expect(h.assert(signAssertion(h.claims({ exp: now - 61 }))).json).toEqual(hmError("client_assertion is expired"))
       expect(h.assert(signAssertion(h.claims({ exp: now + 30 }))).status).toBe(200)
+    })
+
+    it("refuses an nbf still ahead beyond the skew (RFC 7519 §4.1.5)", () => {
+      const h = new Harness()
+      const now = Math.floor(h.now / 1000)
+      expect(h.assert(signAssertion(h.claims({ nbf: now + 60 }))).status).toBe(200)
+      expect(h.assert(signAssertion(h.claims({ nbf: now + 61 }))).json).toEqual(
+        hmError("client_assertion is not yet valid")
+      )
+      expect(h.assert(signAssertion(h.claims({ nbf: "soon" }))).json).toEqual(invalid)
+    })
+
+    it("refuses a sub other than the client id when there is one (RFC 7523 §3)", () => {
+      const h = new Harness()
+      expect(h.assert(signAssertion(h.claims({ sub: FLEET.id }))).status).toBe(200)
+      for (const sub of ["key-1", PARTNER.id, ""]) {
+        expect(h.assert(signAssertion(h.claims({ sub }))).json).toEqual(
+          hmError("client_assertion has an invalid subject")
+        )
+      }
+    })
+
+    it("refuses a crit header, an extension it cannot understand (RFC 7515 §4.1.11), and a header named twice", () => {
+      const h = new Harness()
+      const crit = signAssertion(h.claims({ exp: Math.floor(h.now / 1000) + 60 }), {
+        header: { alg: "ES256", typ: "JWT", crit: ["exp"] }
+      })
+      expect(h.assert(crit).json).toEqual(invalid)
+      const [, payload = "", signature = ""] = signAssertion(h.claims()).split(".")
+      const twice = Buffer.from('{"alg":"none","alg":"ES256","typ":"JWT"}').toString("base64url")
+      expect(h.assert(`${twice}.${payload}.${signature}`).json).toEqual(invalid)
     })
 
     it("refuses a missing iat or jti", () => {

@@ -14,6 +14,8 @@ export type RfcErrorCode =
 export interface OAuthError {
   readonly rfcCode: RfcErrorCode
   readonly hmDescription: string
+  /** The scheme the client tried in the Authorization header: answered 401 with its challenge (RFC 6749 §5.2). */
+  readonly challenge?: "Basic"
 }
 
 const entry = (rfcCode: RfcErrorCode, hmDescription: string): OAuthError => ({ rfcCode, hmDescription })
@@ -26,6 +28,13 @@ export const OAuthErrors = {
   malformedBody: entry("invalid_request", "request body is malformed"),
   unknownClient: entry("invalid_client", "client_id is invalid"),
   invalidSecret: entry("invalid_client", "client_secret is invalid"),
+  basicUnsupported: entry(
+    "invalid_client",
+    "client_secret must be sent in the body: HTTP Basic authentication is not supported"
+  ),
+  malformedBasic: entry("invalid_client", "client_id and client_secret in the Authorization header cannot be read"),
+  clientIdMismatch: entry("invalid_client", "client_id differs from the one in the Authorization header"),
+  multipleMethods: entry("invalid_request", "only one client authentication method may be used"),
   unsupportedGrantType: entry("unsupported_grant_type", "grant_type is invalid"),
   unauthorizedGrant: entry("unauthorized_client", "client is not authorized to use this grant_type"),
   invalidCode: entry("invalid_grant", "code is invalid"),
@@ -41,7 +50,9 @@ export const OAuthErrors = {
   invalidAssertion: entry("invalid_client", "client_assertion is invalid"),
   expiredKey: entry("invalid_client", "client_assertion is signed with an expired key"),
   invalidAudience: entry("invalid_client", "client_assertion has an invalid audience"),
+  invalidSubject: entry("invalid_client", "client_assertion has an invalid subject"),
   expiredAssertion: entry("invalid_client", "client_assertion is expired"),
+  assertionNotYetValid: entry("invalid_client", "client_assertion is not yet valid"),
   replayedAssertion: entry("invalid_client", "client_assertion has already been used")
 } as const
 
@@ -50,13 +61,14 @@ export const missingParameters = (names: ReadonlyArray<string>): OAuthError =>
   entry("invalid_request", names.map((name) => `${name} can't be blank`).join(", "))
 
 /** The reply for a failure in the policy's error style. */
-export const errorReply = (policy: Policy, error: OAuthError): Reply =>
-  policy.errorStyle === "hm"
-    ? jsonReply(400, { error: "invalid_request", error_description: error.hmDescription })
-    : jsonReply(error.rfcCode === "invalid_client" ? 401 : 400, {
-        error: error.rfcCode,
-        error_description: error.hmDescription
-      })
+export const errorReply = (policy: Policy, error: OAuthError): Reply => {
+  const body =
+    policy.errorStyle === "hm"
+      ? { error: "invalid_request", error_description: error.hmDescription }
+      : { error: error.rfcCode, error_description: error.hmDescription }
+  if (error.challenge !== undefined) return jsonReply(401, body, { "www-authenticate": error.challenge })
+  return jsonReply(policy.errorStyle === "rfc6749" && error.rfcCode === "invalid_client" ? 401 : 400, body)
+}
 
 /** Answers a failure and keeps the given state (which may already record the failure's consequences). */
 export const fail = (state: State, error: OAuthError): readonly [Reply, State] => [

@@ -29,6 +29,11 @@ export const Policy = Schema.Struct({
   assertionIatSkew: Seconds,
   /** How long after its `iat` a client assertion is accepted. */
   assertionMaxAge: Seconds,
+  /**
+   * Whether a client may send its id and secret in an `Authorization: Basic` header (RFC 6749 §2.3.1) rather than
+   * the body. Off (HM documents only the body), such a request is refused as `invalid_client`, never ignored.
+   */
+  clientSecretBasic: Schema.Boolean,
   /** Whether public clients must send a PKCE challenge when authorizing (RFC 9700 §2.1.1). */
   requirePkceForPublicClients: Schema.Boolean,
   /** Method assumed for a challenge sent without one: HM's SDKs send none and mean S256. */
@@ -54,6 +59,7 @@ export const defaultPolicy: typeof Policy.Type = {
   audience: "https://sandbox.api.high-mobility.com/v1",
   assertionIatSkew: 60,
   assertionMaxAge: 300,
+  clientSecretBasic: false,
   requirePkceForPublicClients: true,
   defaultCodeChallengeMethod: "S256",
   historyLimit: 10_000

@@ -1,6 +1,5 @@
-import { Either, HashMap } from "effect"
+import { HashMap } from "effect"
 import type { Family } from "../../../Model.js"
-import { authenticateWithSecret, secretIfRequired } from "../clientAuthentication.js"
 import { patch, update } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
 import { revokeFamily } from "../families.js"
@@ -14,12 +13,10 @@ import type { Grant } from "./grant.js"
 
 /** `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6): a code becomes a new token family. */
 export const codeGrant: Grant = {
-  required: (params, client) => ["code", "redirect_uri", ...secretIfRequired(params, client)],
+  required: ["code", "redirect_uri"],
+  publicClients: true,
 
   exchange: (state, now, client, params) => {
-    const authenticated = authenticateWithSecret(client, params)
-    if (Either.isLeft(authenticated)) return fail(state, authenticated.left)
-
     const value = param(params, "code") ?? ""
     const code = codeOf(state, value)
     // RFC 6749 §4.1.3: the code must have been issued to the authenticated client

@@ -1,5 +1,4 @@
-import { Either, HashMap } from "effect"
-import { authenticateWithSecret, secretIfRequired } from "../clientAuthentication.js"
+import { HashMap } from "effect"
 import { patch, update } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
 import { revokeFamily } from "../families.js"
@@ -14,12 +13,10 @@ import type { Grant } from "./grant.js"
 
 /** `grant_type=refresh_token` (RFC 6749 §6), with refresh-token rotation (RFC 9700 §4.14). */
 export const refreshGrant: Grant = {
-  required: (params, client) => ["refresh_token", ...secretIfRequired(params, client)],
+  required: ["refresh_token"],
+  publicClients: true,
 
   exchange: (state, now, client, params) => {
-    const authenticated = authenticateWithSecret(client, params)
-    if (Either.isLeft(authenticated)) return fail(state, authenticated.left)
-
     const value = param(params, "refresh_token") ?? ""
     const token = tokenOf(state, value)
     if (token?.kind !== "refresh") return fail(state, OAuthErrors.invalidRefreshToken)
