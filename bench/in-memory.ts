@@ -91,7 +91,7 @@ const tokenBody = JSON.stringify({
 const cannedAnswers: ReadonlyMap<string, FakeServer.Reply> = new Map([
   [
     "POST /v1/access_tokens",
-    FakeServer.response(200, tokenBody, { "content-type": "application/json", "cache-control": "no-store" })
+    FakeServer.response(200, tokenBody, { "content-type": "application/json", "cache-control": "no-store", pragma: "no-cache" })
   ],
   ["GET /v1/vehicleinfo", FakeServer.json(200, { vin, sub: "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d" })],
   ["DELETE /v1/access_tokens", FakeServer.response(200)]

@@ -167,8 +167,11 @@ export interface Service {
   readonly authorize: (request: Model.AuthorizeRequest) => Effect.Effect<Consented, AuthorizeRefused>
   /** The owner (or carmaker, for BMW and MINI) approves a pending consent. */
   readonly approve: (authorizationId: string) => Effect.Effect<void, ConsentUnchangeable>
-  /** The owner withdraws access: every token minted from the consent dies. */
-  readonly withdraw: (authorizationId: string) => Effect.Effect<void, ConsentUnchangeable>
+  /** The owner (or, with `by: "oem"`, the carmaker) withdraws access: every token minted from the consent dies. */
+  readonly withdraw: (
+    authorizationId: string,
+    options?: { readonly by?: Model.ConsentRevoker | undefined }
+  ) => Effect.Effect<void, ConsentUnchangeable>
   /** The server's time: Effect's `Clock` plus every `advanceClock` so far, in epoch milliseconds. */
   readonly now: Effect.Effect<number>
   /** Moves the server's time forward, for a server on the live clock. */

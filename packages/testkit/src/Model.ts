@@ -192,7 +192,12 @@ export interface Consent {
   readonly appId?: string
   readonly approvedAt?: number
   readonly revokedAt?: number
+  /** Who ended a revoked consent: the owner, or the carmaker ("Consent is removed by OEM"). */
+  readonly revokedBy?: ConsentRevoker
 }
+
+/** Who may withdraw a consent: the owner, or the carmaker. */
+export type ConsentRevoker = "owner" | "oem"
 
 /** A PKCE challenge bound to a code. */
 export interface CodeChallenge {
@@ -288,7 +293,7 @@ export interface HistoryEntry {
   readonly status: number
   readonly authorization?: string
   readonly request?: Readonly<Record<string, unknown>> | "<malformed>"
-  readonly response?: Readonly<Record<string, unknown>>
+  readonly response?: Readonly<Record<string, unknown>> | ReadonlyArray<unknown>
 }
 
 /** Assertion ids already accepted, each remembered until its assertion would be refused as stale anyway. */
@@ -386,6 +391,8 @@ export type AuthorizeError =
   | { readonly _tag: "UnknownVehicle"; readonly vin: string }
   | { readonly _tag: "NoVehicleRegistered" }
   | { readonly _tag: "InvalidCodeChallenge"; readonly reason: "missing" | "malformed" | "unsupported_method" }
+  /** A validity date that is no instant a `Date` holds, or an end not after the start. */
+  | { readonly _tag: "InvalidValidityPeriod"; readonly reason: "not_an_instant" | "ends_before_start" }
 
 /** Why a consent cannot change. */
 export type ConsentError =
@@ -410,7 +417,8 @@ export const approveConsent: (
 export const withdrawConsent: (
   state: State,
   now: number,
-  authorizationId: string
+  authorizationId: string,
+  by?: ConsentRevoker
 ) => Either.Either<State, ConsentError> = consent_.withdrawConsent
 
 // ---------------------------------------------------------------------------------------------------------

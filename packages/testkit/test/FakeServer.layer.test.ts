@@ -77,6 +77,47 @@ describe("FakeServer.layer: the core client against the in-memory server", () =>
   )
 })
 
+describe("HM's other 401 shapes, as the core client reads them", () => {
+  for (const shape of ["oauth", "errors", "array"] as const) {
+    it.effect(
+      `${shape}: an expired token, a consent removed by the OEM and one past its validity keep their reasons`,
+      () =>
+        Effect.gen(function* () {
+          const server = yield* FakeServer
+          const vehicles = yield* VehicleInfo.VehicleInfo
+          const expired = yield* consentAndExchange
+          yield* TestClock.adjust("3600 seconds")
+          expect(yield* Effect.flip(vehicles.get(expired.accessToken))).toMatchObject({
+            _tag: "Unauthorized",
+            reason: "ExpiredToken"
+          })
+          const removed = yield* server.authorize({ clientId: Client.WEB.id, redirectUri, vin: Client.VIN })
+          const removedTokens = yield* (yield* TokenEndpoint.TokenEndpoint).exchangeCode({
+            code: removed.code,
+            redirectUri
+          })
+          yield* server.withdraw(removed.authorizationId, { by: "oem" })
+          expect(yield* Effect.flip(vehicles.get(removedTokens.accessToken))).toMatchObject({
+            reason: "ConsentRevoked"
+          })
+          const now = yield* server.now
+          const ended = yield* server.authorize({
+            clientId: Client.WEB.id,
+            redirectUri,
+            vin: Client.VIN,
+            validUntil: now + 1000
+          })
+          const endedTokens = yield* (yield* TokenEndpoint.TokenEndpoint).exchangeCode({
+            code: ended.code,
+            redirectUri
+          })
+          yield* TestClock.adjust("1 second")
+          expect(yield* Effect.flip(vehicles.get(endedTokens.accessToken))).toMatchObject({ reason: "NoActiveConsent" })
+        }).pipe(Effect.provide(Client.layer("web", { policy: { resourceErrorShape: shape } })))
+    )
+  }
+})
+
 describe("faults, as the core client meets them", () => {
   it.effect("5xx on the first two vehicleinfo requests: retried, third succeeds", () =>
     Effect.gen(function* () {

@@ -56,6 +56,55 @@ describe("Model consent", () => {
     expect(statuses).toEqual(["revoked", "revoked", "revoked", "revoked"])
   })
 
+  it("refuses a validity window that ends before it starts, or a bound that is no instant", () => {
+    const h = new Harness()
+    const authorize = (validFrom: number | undefined, validUntil: number | undefined) =>
+      Model.authorize(h.state, h.now, {
+        clientId: "web-app",
+        redirectUri: "https://app.example/callback",
+        validFrom,
+        validUntil
+      })
+    for (const [from, until] of [
+      [h.now, h.now],
+      [h.now + 1, h.now]
+    ]) {
+      expect(authorize(from, until)).toEqual(
+        Either.left({ _tag: "InvalidValidityPeriod", reason: "ends_before_start" })
+      )
+    }
+    for (const [from, until] of [
+      [Number.NaN, undefined],
+      [undefined, Number.POSITIVE_INFINITY],
+      [undefined, 9e15]
+    ]) {
+      expect(authorize(from, until)).toEqual(Either.left({ _tag: "InvalidValidityPeriod", reason: "not_an_instant" }))
+    }
+    expect(Either.isRight(authorize(h.now, h.now + 1))).toBe(true)
+    expect(Either.isRight(authorize(undefined, h.now - 1))).toBe(true)
+  })
+
+  it("consents to the first registered vehicle when none is named, and to none when there is none", () => {
+    const h = new Harness({ vehicles: [{ vin: "WBA00000000000009" }, { vin: "WBA00000000000001" }] })
+    const { authorizationId } = h.authorize({ vin: undefined })
+    expect(Model.consent(h.state, authorizationId).pipe((o) => o._tag === "Some" && o.value.vin)).toBe(
+      "WBA00000000000009"
+    )
+    const empty = new Harness({ vehicles: [] })
+    expect(
+      Model.authorize(empty.state, empty.now, { clientId: "web-app", redirectUri: "https://app.example/callback" })
+    ).toEqual(Either.left({ _tag: "NoVehicleRegistered" }))
+  })
+
+  it("records who withdrew a consent: the owner by default, or the carmaker", () => {
+    const h = new Harness()
+    const mine = h.authorize()
+    const oems = h.advance(1).authorize()
+    h.state = Either.getOrThrow(Model.withdrawConsent(h.state, h.now, mine.authorizationId))
+    h.state = Either.getOrThrow(Model.withdrawConsent(h.state, h.now, oems.authorizationId, "oem"))
+    expect(Model.consents(h.state).map((consent) => consent.revokedBy)).toEqual(["owner", "oem"])
+  })
+
   it("lists consents oldest first", () => {
     const h = new Harness()
     const a = h.authorize()

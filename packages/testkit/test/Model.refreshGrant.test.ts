@@ -160,6 +160,23 @@ describe("Model refresh_token grant", () => {
     expect(h.advance(10 * 365 * 86_400).refresh(login.refreshToken).status).toBe(200)
   })
 
+  it("refuses a refresh once the consent's validity_end_date has passed, or issues dead tokens if the policy says so", () => {
+    const refuse = new Harness()
+    const ended = refuse.login({ validUntil: refuse.now + 60_000 })
+    expect(refuse.advance(59).refresh(ended.refreshToken).status).toBe(200)
+    const late = refuse.login({ validUntil: refuse.now + 60_000 })
+    expect(refuse.advance(60).refresh(late.refreshToken).json).toEqual(
+      hmError("authorization is outside its validity period")
+    )
+    const issue = new Harness({ policy: { refreshAfterValidityEnd: "issue" } })
+    const login = issue.login({ validUntil: issue.now + 60_000 })
+    const refreshed = issue.advance(60).refresh(login.refreshToken)
+    expect(refreshed.status).toBe(200)
+    expect(issue.vehicleInfo(refreshed.field("access_token")).json.error_description).toBe(
+      "consent is outside its validity period"
+    )
+  })
+
   it("refuses a refresh token whose consent was withdrawn", () => {
     const h = new Harness()
     const login = h.login()

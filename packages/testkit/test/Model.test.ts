@@ -4,7 +4,8 @@ import { Either } from "effect"
 import * as Model from "../src/Model.js"
 import { decodeJwt, Harness, make, signAssertion, VIN, WEB } from "./fixtures.js"
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+// RFC 9562 §5.4: version 4, variant 10
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 /** A run touching every consent-flow endpoint; returns every response and the final history. */
 const scenario = (seed: number) => {
@@ -96,7 +97,7 @@ describe("Model", () => {
     expect(Model.step(after, h.now, request)[0].status).toBe(400)
   })
 
-  it("shapes every token, code and authorization id like a UUID, none repeated", () => {
+  it("makes every token, code and authorization id a version 4 UUID (RFC 9562), none repeated", () => {
     const h = new Harness()
     const values = new Set<string>()
     for (let i = 0; i < 200; i++) {
@@ -105,7 +106,7 @@ describe("Model", () => {
       values.add(code).add(authorizationId).add(response.field("access_token")).add(response.field("refresh_token"))
     }
     expect(values.size).toBe(800)
-    for (const value of values) expect(value).toMatch(UUID)
+    for (const value of values) expect(value).toMatch(UUID_V4)
   })
 
   it("refuses a service-account key that is not P-256 or not readable, naming the client and the key", () => {

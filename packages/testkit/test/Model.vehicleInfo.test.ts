@@ -105,6 +105,33 @@ describe("Model vehicle info (GET /v1/vehicleinfo)", () => {
     expect(h.vehicleInfo(accessToken).json).toEqual(error("consent is revoked"))
   })
 
+  it("answers consent is removed by OEM once the carmaker withdraws it", () => {
+    const h = new Harness()
+    const { accessToken, authorizationId } = h.login()
+    h.state = Either.getOrThrow(Model.withdrawConsent(h.state, h.now, authorizationId, "oem"))
+    expect(h.vehicleInfo(accessToken).json).toEqual(error("consent is removed by OEM"))
+  })
+
+  it("answers in the shapes of HM's other resource APIs when the policy says so, with HM's details", () => {
+    const entry = (detail: string) => ({ title: "Unauthorized", detail, source: "authorization" })
+    const errors = new Harness({ policy: { resourceErrorShape: "errors" } })
+    const login = errors.login()
+    const answered = errors.vehicleInfo("81bcb5ee-3aa1-4fc6-bc54-79019af30a45")
+    expect(answered.status).toBe(401)
+    expect(answered.json).toEqual({ errors: [entry("Invalid token")], request_id: expect.any(String) })
+    expect(errors.vehicleInfo("81bcb5ee-3aa1-4fc6-bc54-79019af30a45").json.request_id).not.toBe(
+      answered.json.request_id
+    )
+    expect(errors.advance(3600).vehicleInfo(login.accessToken).json.errors).toEqual([entry("Expired token")])
+    const array = new Harness({ policy: { resourceErrorShape: "array" } })
+    const { accessToken, authorizationId } = array.login()
+    array.state = Either.getOrThrow(Model.withdrawConsent(array.state, array.now, authorizationId, "oem"))
+    const removed = array.vehicleInfo(accessToken)
+    expect(removed.status).toBe(401)
+    expect(JSON.parse(removed.body)).toEqual([entry("Consent is removed by OEM")])
+    expect(Model.history(array.state).at(-1)?.response).toEqual([entry("Consent is removed by OEM")])
+  })
+
   it("reads only inside the consent's validity window", () => {
     const h = new Harness()
     const { accessToken } = h.login({ validFrom: h.now + 60_000, validUntil: h.now + 120_000 })

@@ -9,7 +9,12 @@ describe("Model wire", () => {
     const { code } = h.authorize()
     const response = h.exchange(code)
     expect(response.status).toBe(200)
-    expect(response.headers).toEqual({ "content-type": "application/json", "cache-control": "no-store" })
+    // RFC 6749 §5.1: no cache keeps a token response
+    expect(response.headers).toEqual({
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      pragma: "no-cache"
+    })
   })
 
   it("accepts a form-encoded body, as RFC 6749 clients send", () => {

@@ -127,10 +127,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
             (reason) => new ConsentUnchangeable({ reason })
           )
         ),
-      withdraw: (authorizationId) =>
+      withdraw: (authorizationId, options) =>
         update((model, now) =>
           Either.mapLeft(
-            Model.withdrawConsent(model, now, authorizationId),
+            Model.withdrawConsent(model, now, authorizationId, options?.by),
             (reason) => new ConsentUnchangeable({ reason })
           )
         ),

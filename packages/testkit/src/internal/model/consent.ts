@@ -6,6 +6,7 @@ import type {
   AuthorizeRequest,
   Consent,
   ConsentError,
+  ConsentRevoker,
   State
 } from "../../Model.js"
 import { patch, update } from "./copy.js"
@@ -17,6 +18,23 @@ import { after } from "./time.js"
 
 // the scopes of the spec's example token response
 const DEFAULT_SCOPES = ["diagnostics.get.mileage", "doors.get.locks", "windows.get.positions"]
+
+// the range of a Date (ECMA-262 §21.4.1.22): anything beyond is not an instant
+const MAX_INSTANT = 8.64e15
+
+const isInstant = (millis: number | undefined): boolean =>
+  millis === undefined || (Number.isFinite(millis) && Math.abs(millis) <= MAX_INSTANT)
+
+/** What is wrong with a validity window, if anything: a bound that is no instant, or an end not after the start. */
+const checkValidity = (
+  validFrom: number | undefined,
+  validUntil: number | undefined
+): "not_an_instant" | "ends_before_start" | undefined => {
+  if (!isInstant(validFrom) || !isInstant(validUntil)) return "not_an_instant"
+  return validFrom !== undefined && validUntil !== undefined && validUntil <= validFrom
+    ? "ends_before_start"
+    : undefined
+}
 
 /** The consent page: checks the request, then records an owner's consent and a single-use code for it. */
 export const authorize = (
@@ -33,6 +51,8 @@ export const authorize = (
   const vin = request.vin ?? state.vehicles.keys().next().value
   if (vin === undefined) return Either.left({ _tag: "NoVehicleRegistered" })
   if (!state.vehicles.has(vin)) return Either.left({ _tag: "UnknownVehicle", vin })
+  const validity = checkValidity(validFrom, validUntil)
+  if (validity !== undefined) return Either.left({ _tag: "InvalidValidityPeriod", reason: validity })
   const challenge = bindChallenge(state.policy, client.secret === undefined, codeChallenge, codeChallengeMethod)
   if (Either.isLeft(challenge)) return Either.left(challenge.left)
 
@@ -104,11 +124,14 @@ export const approveConsent = (
 export const withdrawConsent = (
   state: State,
   now: number,
-  authorizationId: string
+  authorizationId: string,
+  by: ConsentRevoker = "owner"
 ): Either.Either<State, ConsentError> =>
   changeConsent(state, authorizationId, (consent) =>
     Either.right(
-      consent.status === "revoked" ? consent : patch(consent, { status: "revoked" as const, revokedAt: now })
+      consent.status === "revoked"
+        ? consent
+        : patch(consent, { status: "revoked" as const, revokedAt: now, revokedBy: by })
     )
   )
 

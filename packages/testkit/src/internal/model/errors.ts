@@ -1,4 +1,6 @@
 import type { Policy, State } from "../../Model.js"
+import { update } from "./copy.js"
+import { uuid } from "./rng.js"
 import { jsonReply, type Reply } from "./wire.js"
 
 /** The error codes of RFC 6749 §5.2 this server answers with in the "rfc6749" style. */
@@ -41,6 +43,7 @@ export const OAuthErrors = {
   redirectMismatch: entry("invalid_grant", "redirect_uri is invalid"),
   invalidVerifier: entry("invalid_grant", "code_verifier is invalid"),
   invalidRefreshToken: entry("invalid_grant", "refresh_token is invalid"),
+  authorizationEnded: entry("invalid_grant", "authorization is outside its validity period"),
   // RFC 6749 §5.2: a grant issued to another client is invalid_grant …
   refreshTokenOfOtherClient: entry("invalid_grant", "token was not issued to this client"),
   // … while RFC 7009 §2.1 refuses the revocation request itself
@@ -76,16 +79,26 @@ export const fail = (state: State, error: OAuthError): readonly [Reply, State] =
   state
 ]
 
-/** Descriptions of the vehicle-info endpoint's 401s. */
+/** A refusal of the vehicle-info endpoint: its description in the spec's shape and its detail in HM's other APIs'. */
+export interface BearerError {
+  readonly description: string
+  readonly detail: string
+}
+
+/**
+ * The vehicle-info endpoint's 401s. The details are the words HM's other resource APIs use ("Invalid token",
+ * "Expired token", "No active consent", "Consent is removed by OEM"); where HM has none documented, the nearest.
+ */
 export const BearerErrors = {
-  missing: "access token is missing",
-  invalid: "access token is invalid",
-  expired: "access token is expired",
-  pending: "consent is pending",
-  revoked: "consent is revoked",
+  missing: { description: "access token is missing", detail: "Missing token" },
+  invalid: { description: "access token is invalid", detail: "Invalid token" },
+  expired: { description: "access token is expired", detail: "Expired token" },
+  pending: { description: "consent is pending", detail: "Consent is pending" },
+  revoked: { description: "consent is revoked", detail: "No active consent" },
+  removedByOem: { description: "consent is removed by OEM", detail: "Consent is removed by OEM" },
   // not documented by HM: a consent used before its validity_start_date or after its validity_end_date
-  outsideValidity: "consent is outside its validity period"
-} as const
+  outsideValidity: { description: "consent is outside its validity period", detail: "No active consent" }
+} as const satisfies Record<string, BearerError>
 
 /** RFC 6750 §3.1: an `Authorization: Bearer` header that holds no single token is `invalid_request`, 400. */
 export const malformedAuthorizationReply: Reply = jsonReply(
@@ -94,10 +107,22 @@ export const malformedAuthorizationReply: Reply = jsonReply(
   { "www-authenticate": 'Bearer error="invalid_request"' }
 )
 
-/** A 401 of the vehicle-info endpoint; RFC 6750 §3 asks for the WWW-Authenticate challenge. */
-export const bearerErrorReply = (description: string): Reply =>
-  jsonReply(
-    401,
-    { error: "invalid_token", error_description: description },
-    { "www-authenticate": description === BearerErrors.missing ? "Bearer" : 'Bearer error="invalid_token"' }
-  )
+const entryOf = (error: BearerError) => ({ title: "Unauthorized", detail: error.detail, source: "authorization" })
+
+/**
+ * A 401 of the vehicle-info endpoint in the policy's `resourceErrorShape`; RFC 6750 §3 asks for the
+ * WWW-Authenticate challenge. HM's `errors` shape carries a request id, drawn from the seeded generator.
+ */
+export const bearerErrorReply = (state: State, error: BearerError): readonly [Reply, State] => {
+  const headers = { "www-authenticate": error === BearerErrors.missing ? "Bearer" : 'Bearer error="invalid_token"' }
+  switch (state.policy.resourceErrorShape) {
+    case "oauth":
+      return [jsonReply(401, { error: "invalid_token", error_description: error.description }, headers), state]
+    case "array":
+      return [jsonReply(401, [entryOf(error)], headers), state]
+    case "errors": {
+      const [requestId, rng] = uuid(state.rng)
+      return [jsonReply(401, { errors: [entryOf(error)], request_id: requestId }, headers), update(state, { rng })]
+    }
+  }
+}

@@ -35,6 +35,9 @@ const redactAuthorization = (state: State, header: string): string => {
   return token === undefined ? REDACTED : `Bearer ${handleOf(state, token) ?? REDACTED}`
 }
 
+// `Array.isArray` does not narrow a readonly array out of a union
+const isArray = (body: NonNullable<Reply["body"]>): body is ReadonlyArray<JsonObject> => Array.isArray(body)
+
 /** One exchange as the router saw it: the parameters it read (if it read a body) and its reply. */
 export interface Exchange {
   readonly method: string
@@ -58,7 +61,8 @@ export const record = (state: State, now: number, exchange: Exchange): State => 
     status: reply.status,
     ...(authorization === undefined ? {} : { authorization: redactAuthorization(state, authorization) }),
     ...(request === undefined ? {} : { request: request === MALFORMED ? MALFORMED : redact(state, request) }),
-    ...(reply.body === undefined ? {} : { response: redact(state, reply.body) })
+    // an array is the bare 401 of HM's resource APIs: error entries, no secret among them
+    ...(reply.body === undefined ? {} : { response: isArray(reply.body) ? reply.body : redact(state, reply.body) })
   }
   let history = push(state.history, entry)
   while (size(history) > state.policy.historyLimit) history = dropOldest(history)

@@ -34,6 +34,17 @@ export const Policy = Schema.Struct({
    * the body. Off (HM documents only the body), such a request is refused as `invalid_client`, never ignored.
    */
   clientSecretBasic: Schema.Boolean,
+  /**
+   * What a refresh does once the consent's `validity_end_date` has passed: "refuse" it (`invalid_grant`: the
+   * authorization is over) or "issue" tokens anyway, which read nothing (vehicle info: outside the validity period).
+   */
+  refreshAfterValidityEnd: Schema.Literal("refuse", "issue"),
+  /**
+   * The shape of vehicle info's 401s: "oauth", `{ error, error_description }` as the spec documents; or as HM's
+   * other resource APIs answer, "errors", `{ errors: [{ title, detail, source }], request_id }`, or "array", a bare
+   * `[{ title, detail, source }]`, with HM's details ("Invalid token", "Expired token", "No active consent", …).
+   */
+  resourceErrorShape: Schema.Literal("oauth", "errors", "array"),
   /** Whether public clients must send a PKCE challenge when authorizing (RFC 9700 §2.1.1). */
   requirePkceForPublicClients: Schema.Boolean,
   /** Method assumed for a challenge sent without one: HM's SDKs send none and mean S256. */
@@ -60,6 +71,8 @@ export const defaultPolicy: typeof Policy.Type = {
   assertionIatSkew: 60,
   assertionMaxAge: 300,
   clientSecretBasic: false,
+  refreshAfterValidityEnd: "refuse",
+  resourceErrorShape: "oauth",
   requirePkceForPublicClients: true,
   defaultCodeChallengeMethod: "S256",
   historyLimit: 10_000

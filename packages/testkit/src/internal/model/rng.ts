@@ -43,8 +43,17 @@ export const seeded = (seed: number): Rng => {
   return hex([mix(s + GOLDEN), mix(s + 2 * GOLDEN), mix(s + 3 * GOLDEN), mix(s + 4 * GOLDEN)], 12)[1]
 }
 
-/** 128 random bits formatted like a UUID (8-4-4-4-12 lower-case hex), as HM's tokens look. */
+// RFC 9562 §4.1: the variant's two high bits are 10, so the 17th hex digit is 8, 9, a or b
+const VARIANT: Readonly<Record<string, string>> = Object.fromEntries(
+  [..."0123456789abcdef"].map((digit) => [digit, "89ab"[Number.parseInt(digit, 16) & 3]!])
+)
+
+/**
+ * A random UUID (RFC 9562 §5.4, version 4) from 122 seeded bits, as HM's tokens are and as the spec types the bearer
+ * header (`format: uuid`): the version digit 4, the variant 10.
+ */
 export const uuid = (rng: Rng): readonly [string, Rng] => {
   const [h, next] = hex(rng, 4)
-  return [`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`, next]
+  const variant = VARIANT[h.charAt(16)]
+  return [`${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20)}`, next]
 }

@@ -3,9 +3,11 @@ import type { JsonObject } from "../fields.js"
 import { isoMicros } from "./time.js"
 import { jsonReply, type Reply } from "./wire.js"
 
-/** A successful token response; RFC 6749 §5.1 forbids caching it. */
-export const tokenReply = (policy: Policy, body: JsonObject): Reply =>
-  jsonReply(policy.successStatus, body, { "cache-control": "no-store" })
+// RFC 6749 §5.1: no cache may keep a token response, HTTP/1.0 ones included
+const noCache = { "cache-control": "no-store", pragma: "no-cache" }
+
+/** A successful token response. */
+export const tokenReply = (policy: Policy, body: JsonObject): Reply => jsonReply(policy.successStatus, body, noCache)
 
 /** The token response of the consent flow (code exchange and refresh), shaped like the spec's examples. */
 export const consentTokenReply = (

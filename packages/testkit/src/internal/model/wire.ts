@@ -9,7 +9,8 @@ export type Params = Readonly<Record<string, string>>
 export interface Reply {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
-  readonly body?: JsonObject
+  /** An object, or an array: the bare-array 401 of HM's resource APIs. */
+  readonly body?: JsonObject | ReadonlyArray<JsonObject>
 }
 
 /** A parsed request as an endpoint sees it. */
@@ -68,7 +69,11 @@ export const parseParams = (headers: Readonly<Record<string, string>>, body: str
 const JSON_TYPE = "application/json"
 
 /** A JSON reply; its headers are complete (content-type included) so that `toWire` only serializes. */
-export const jsonReply = (status: number, body: JsonObject, headers?: Readonly<Record<string, string>>): Reply => ({
+export const jsonReply = (
+  status: number,
+  body: JsonObject | ReadonlyArray<JsonObject>,
+  headers?: Readonly<Record<string, string>>
+): Reply => ({
   status,
   body,
   headers: headers === undefined ? { "content-type": JSON_TYPE } : Object.assign({ "content-type": JSON_TYPE }, headers)

@@ -28,6 +28,10 @@ export const refreshGrant: Grant = {
       return fail(state, OAuthErrors.invalidRefreshToken)
     }
     const { policy } = state
+    // the owner granted access until validity_end_date: past it the policy says whether the grant is over
+    if (policy.refreshAfterValidityEnd === "refuse" && consent.validUntil !== undefined && now >= consent.validUntil) {
+      return fail(state, OAuthErrors.authorizationEnded)
+    }
     // RFC 9700 §4.14: a superseded token coming back means two parties hold it; the server cannot tell which
     // is legitimate, so the whole family dies. The grace spares a client that retried a lost response.
     if (token.supersededAt !== undefined && now >= after(token.supersededAt, policy.refreshReuseGrace)) {
