@@ -18,7 +18,8 @@ import { HttpRouter, HttpServer, type HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import * as FakeServer from "./FakeServer.js"
-import { apiPathOf, forward, listener } from "./internal/http/api.js"
+import { defaultMaxBodyBytes } from "./internal/bodyLimit.js"
+import { forward, isApiTarget, listener } from "./internal/http/api.js"
 import { consentPage } from "./internal/http/consentPage.js"
 import { controlApi } from "./internal/http/controlApi.js"
 
@@ -30,11 +31,7 @@ export interface Options extends FakeServer.Options {
   readonly port?: number | undefined
   /** Serve the `/testkit/` control API. Default true. */
   readonly controlApi?: boolean | undefined
-  /** Larger request bodies get 413. Default 64 KiB. */
-  readonly maxBodyBytes?: number | undefined
 }
-
-const defaultMaxBodyBytes = 64 * 1024
 
 /** The HTTP app: consent page, control API, and everything else forwarded to the fake server. */
 export const app = (options: Pick<Options, "controlApi" | "maxBodyBytes"> = {}) => {
@@ -81,9 +78,8 @@ export const layer = (
           const platform = yield* NodeHttpServer.makeHandler(app(options))
           const api = yield* listener(options.maxBodyBytes ?? defaultMaxBodyBytes)
           const dispatch: RequestListener = (request, response) => {
-            const path = apiPathOf(request.url ?? "")
-            if (path === undefined) platform(request, response)
-            else api(path, request, response)
+            if (isApiTarget(request.url ?? "")) api(request, response)
+            else platform(request, response)
           }
           server.on("request", dispatch)
           yield* Effect.addFinalizer(() => Effect.sync(() => server.off("request", dispatch)))

@@ -24,6 +24,7 @@ import { Context, Data, type Duration, Effect, Layer, type Redacted } from "effe
 import type * as Faults from "./Faults.js"
 import * as InMemoryHttpClient from "./InMemoryHttpClient.js"
 import * as internal from "./internal/fakeServer.js"
+import { framed } from "./internal/framing.js"
 import type * as Model from "./Model.js"
 
 /**
@@ -209,6 +210,24 @@ export interface Options extends Model.MakeOptions {
   readonly faults?: ReadonlyArray<Faults.Rule> | undefined
   /** Seeds the draws of probabilistic faults. Default: the model's seed. */
   readonly faultSeed?: number | undefined
+  /** Larger request bodies get 413 (or, undeclared, lose their connection). Default 64 KiB. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/**
+ * The options of `layer`: the server's, and the address the in-memory server answers at.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerOptions extends Options {
+  /**
+   * The only origin the in-memory client serves, as a network would: a request to any other is refused, so a
+   * client pointed at the wrong address fails its tests. Default High Mobility's sandbox,
+   * `https://sandbox.api.high-mobility.com`, core's default. The assertion audience follows it (+ `/v1`) unless
+   * the policy names one.
+   */
+  readonly baseUrl?: string | undefined
 }
 
 /**
@@ -219,28 +238,48 @@ export interface Options extends Model.MakeOptions {
  */
 export const make: (options?: Options) => Effect.Effect<Service, InvalidRegistration> = internal.make
 
+const sandbox = "https://sandbox.api.high-mobility.com"
+
+// the headers a socket would carry: a body's content type and length, none for an empty one
+const asSent = (reply: Reply): Reply => (reply._tag === "Response" ? { _tag: "Response", ...framed(reply) } : reply)
+
 /**
- * An `HttpClient` that delivers every request to the fake server, as a request on the wire would arrive.
+ * An `HttpClient` that delivers every request for `baseUrl`'s origin to the fake server, as it would arrive on the
+ * wire (its target as sent: path and query), and refuses the connection to any other origin.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const httpClient: Effect.Effect<HttpClient.HttpClient, never, FakeServer> = Effect.map(FakeServer, (server) =>
-  InMemoryHttpClient.make((incoming) =>
-    server.handle({
-      method: incoming.method,
-      path: incoming.url.pathname,
-      headers: incoming.headers,
-      body: incoming.body
-    })
-  )
-)
+export const httpClient = (baseUrl: string = sandbox): Effect.Effect<HttpClient.HttpClient, never, FakeServer> =>
+  Effect.map(FakeServer, (server) => {
+    const { origin } = new URL(baseUrl)
+    return InMemoryHttpClient.make((incoming) =>
+      incoming.url.origin === origin
+        ? Effect.map(
+            server.handle({
+              method: incoming.method,
+              path: `${incoming.url.pathname}${incoming.url.search}`,
+              headers: incoming.headers,
+              body: incoming.body
+            }),
+            asSent
+          )
+        : Effect.succeed(refused)
+    )
+  })
 
 /**
- * A fresh fake server in memory, and an `HttpClient` wired to it.
+ * A fresh fake server in memory, and an `HttpClient` wired to it at `baseUrl`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<FakeServer | HttpClient.HttpClient, InvalidRegistration> =>
-  Layer.effect(HttpClient.HttpClient, httpClient).pipe(Layer.provideMerge(Layer.effect(FakeServer, make(options))))
+export const layer = (
+  options: LayerOptions = {}
+): Layer.Layer<FakeServer | HttpClient.HttpClient, InvalidRegistration> => {
+  const { baseUrl = sandbox, ...server } = options
+  const audience = `${baseUrl.replace(/\/+$/, "")}/v1`
+  return Layer.effect(HttpClient.HttpClient, httpClient(baseUrl)).pipe(
+    Layer.provideMerge(Layer.effect(FakeServer, make({ ...server, policy: { audience, ...server.policy } })))
+  )
+}

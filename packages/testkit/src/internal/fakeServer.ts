@@ -7,6 +7,7 @@ import {
   AuthorizeRefused,
   type Consented,
   ConsentUnchangeable,
+  connectionReset,
   InvalidRegistration,
   type Options,
   type Reply,
@@ -14,6 +15,7 @@ import {
 } from "../FakeServer.js"
 import * as Faults from "../Faults.js"
 import * as Model from "../Model.js"
+import { declaredTooLarge, defaultMaxBodyBytes, tooLarge } from "./bodyLimit.js"
 
 interface ServerState {
   readonly model: Model.State
@@ -78,11 +80,19 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
       }
     }
 
+    const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
+    const tooLong = Effect.succeed(tooLarge)
+    const dropped = Effect.succeed(connectionReset)
+
     // Every request comes here: one look at the clock, one `Ref.modify`.
-    const handle = (request: Model.WireRequest): Effect.Effect<Reply> =>
-      Effect.clockWith((clock) =>
+    const handle = (request: Model.WireRequest): Effect.Effect<Reply> => {
+      if (declaredTooLarge(request.headers, maxBodyBytes)) return tooLong
+      // UTF-8 takes at most three bytes per UTF-16 unit: a body a third of the limit long needs no counting
+      if (request.body.length > maxBodyBytes / 3 && Buffer.byteLength(request.body) > maxBodyBytes) return dropped
+      return Effect.clockWith((clock) =>
         Effect.flatten(Ref.modify(ref, (state) => arrive(state, clock.unsafeCurrentTimeMillis(), request)))
       )
+    }
 
     const update = <E>(f: (model: Model.State, now: number) => Either.Either<Model.State, E>) =>
       Effect.flatMap(now, (at) =>

@@ -15,34 +15,24 @@ import { Effect, Exit, Option, Runtime } from "effect"
 import type * as FakeServer_ from "../../FakeServer.js"
 import { FakeServer } from "../../FakeServer.js"
 import type * as Model from "../../Model.js"
-
-/**
- * The status, headers and body of a response, as the platform writes a text response: a body goes out with its
- * content type (`text/plain` when the reply names none) and length after the reply's other headers; an empty one
- * with no content type at all.
- */
-const outgoing = (reply: Model.WireResponse): Model.WireResponse => {
-  const { "content-type": contentType, ...headers } = reply.headers
-  if (reply.body === "") return { status: reply.status, headers, body: "" }
-  const length = String(Buffer.byteLength(reply.body))
-  return {
-    status: reply.status,
-    headers: { ...headers, "content-type": contentType ?? "text/plain", "content-length": length },
-    body: reply.body
-  }
-}
-
-const tooLarge = outgoing({
-  status: 413,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ error: "invalid_request", error_description: "request body is too large" })
-})
-
-const declaredTooLarge = (headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, max: number) =>
-  Number(headers["content-length"] ?? 0) > max
+import { declaredTooLarge, tooLarge } from "../bodyLimit.js"
+import { framed } from "../framing.js"
+import * as endpoints from "../model/endpoints.js"
 
 const toPlatform = ({ body, headers, status }: Model.WireResponse) =>
   body === "" ? HttpServerResponse.empty({ status, headers }) : HttpServerResponse.raw(body, { status, headers })
+
+/**
+ * The request's headers as the wire request has them: lower-case names, a header sent twice joined by ", " (RFC 9110
+ * §5.3). Node keeps only the first `Authorization` of two, where the model must see both to refuse them.
+ */
+const wireHeaders = (request: IncomingMessage): Readonly<Record<string, string>> => {
+  const headers: Record<string, string> = {}
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    if (values !== undefined) headers[name] = values.join(", ")
+  }
+  return headers
+}
 
 /** Writes a reply; a lost one closes the connection and waits for the platform to interrupt this fiber. */
 const respond = (request: HttpServerRequest.HttpServerRequest, reply: FakeServer_.Reply) => {
@@ -50,38 +40,35 @@ const respond = (request: HttpServerRequest.HttpServerRequest, reply: FakeServer
     NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
     return Effect.never
   }
-  return Effect.succeed(toPlatform(outgoing(reply)))
+  return Effect.succeed(toPlatform(framed(reply)))
 }
 
-/** Forwards any request to the fake server; bodies over `maxBodyBytes` get 413 before the model sees them. */
+/**
+ * Forwards any request to the fake server, its target as sent (the platform's URL parsing would resolve `//host/…`
+ * and `/\\host/…` to another path); bodies over `maxBodyBytes` get 413 before the model sees them.
+ */
 export const forward = (maxBodyBytes: number) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (declaredTooLarge(request.headers, maxBodyBytes)) return toPlatform(tooLarge)
+    if (declaredTooLarge(request.headers, maxBodyBytes)) return toPlatform(framed(tooLarge))
     const body = yield* request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)), Effect.option)
     // A body that could not be read was too long (chunked, without a length) or cut off by the client.
-    if (Option.isNone(body)) return toPlatform(tooLarge)
+    if (Option.isNone(body)) return toPlatform(framed(tooLarge))
     const server = yield* FakeServer
+    const incoming = NodeHttpServerRequest.toIncomingMessage(request)
     const reply = yield* server.handle({
       method: request.method,
-      path: new URL(request.url, "http://fake.invalid").pathname,
-      headers: request.headers,
+      path: incoming.url ?? "",
+      headers: wireHeaders(incoming),
       body: body.value
     })
     return yield* respond(request, reply)
   })
 
-const apiPaths: ReadonlySet<string> = new Set(["/v1/access_tokens", "/v1/vehicleinfo"])
+const apiPaths: ReadonlySet<string> = new Set(endpoints.names.map((name) => endpoints.routes[name].path))
 
-/**
- * The API path a request target names as it is, before its query, or undefined: a target that the platform would
- * normalise (dot segments, escapes, an absolute URL) is left to `forward`, which reads it as the platform does.
- */
-export const apiPathOf = (target: string): string | undefined => {
-  const end = target.search(/[?#]/)
-  const path = end === -1 ? target : target.slice(0, end)
-  return apiPaths.has(path) ? path : undefined
-}
+/** Whether a request target is one of the API's paths as it is, before its query: the listener's to answer. */
+export const isApiTarget = (target: string): boolean => apiPaths.has(endpoints.pathOf(target))
 
 const write = (response: ServerResponse, { body, headers, status }: Model.WireResponse) => {
   response.writeHead(status, headers)
@@ -90,7 +77,7 @@ const write = (response: ServerResponse, { body, headers, status }: Model.WireRe
 }
 
 /**
- * `forward` as a bare Node listener, for requests to `path` (from `apiPathOf`): the body read as the platform
+ * `forward` as a bare Node listener, for requests to the API's paths (`isApiTarget`): the body read as the platform
  * reads it (UTF-8, at most `maxBodyBytes`, else 413, or a reset once reading has begun, as the platform's reader
  * gives up by destroying the request), `handle` run on a fiber that the client's going away interrupts, as the
  * platform's is, and the reply written as `forward` writes it.
@@ -99,9 +86,9 @@ export const listener = (maxBodyBytes: number) =>
   Effect.gen(function* () {
     const server = yield* FakeServer
     const runCallback = Runtime.runCallback(yield* Effect.runtime<never>())
-    return (path: string, request: IncomingMessage, response: ServerResponse): void => {
+    return (request: IncomingMessage, response: ServerResponse): void => {
       if (declaredTooLarge(request.headers, maxBodyBytes)) {
-        write(response, tooLarge)
+        write(response, framed(tooLarge))
         return
       }
       let body = ""
@@ -115,16 +102,11 @@ export const listener = (maxBodyBytes: number) =>
         if (bytes > maxBodyBytes) request.destroy()
       })
       request.on("end", () => {
-        const wire = {
-          method: request.method!.toUpperCase(),
-          path,
-          headers: request.headers as Readonly<Record<string, string>>,
-          body
-        }
+        const wire = { method: request.method ?? "", path: request.url ?? "", headers: wireHeaders(request), body }
         const interrupt = runCallback(server.handle(wire), {
           onExit: (exit) => {
             if (Exit.isSuccess(exit)) {
-              if (exit.value._tag === "Response") write(response, outgoing(exit.value))
+              if (exit.value._tag === "Response") write(response, framed(exit.value))
               else request.socket.destroy()
             } else if (!Exit.isInterrupted(exit)) {
               // a defect: the platform answers 500 with no body

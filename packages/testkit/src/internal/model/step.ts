@@ -35,8 +35,14 @@ const route = (state: State, now: number, request: WireRequest, path: string, me
 export const step = (state: State, now: number, request: WireRequest): readonly [WireResponse, State] => {
   // the query string plays no part in this API; dropping it also keeps anything in it out of the history
   const path = pathOf(request.path)
-  const method = request.method.toUpperCase()
-  const [reply, next, params] = route(state, now, request, path, method)
+  // methods are case-sensitive (RFC 9110 §9.1): "get" is no GET
+  const { method } = request
+  const [answered, next, params] = route(state, now, request, path, method)
+  // RFC 9110 §9.3.2: the answer to HEAD carries no content, whatever the status
+  const reply: Reply =
+    method === "HEAD" && answered.body !== undefined
+      ? { status: answered.status, headers: answered.headers ?? {} }
+      : answered
   const authorization = request.headers.authorization
   return [toWire(reply), record(next, now, { method, path, authorization, request: params, reply })]
 }
