@@ -81,12 +81,12 @@
  * @since 0.1.0
  */
 import type { JsonWebKey, KeyObject } from "node:crypto"
-import type { Either, HashMap, Option, Schema } from "effect"
+import type { Either, HashMap, List, Option, Schema } from "effect"
 import * as consent_ from "./internal/model/consent.js"
 import * as inspect from "./internal/model/inspect.js"
+import type { Log } from "./internal/model/log.js"
 import * as make_ from "./internal/model/make.js"
 import * as policy_ from "./internal/model/policy.js"
-import type { Queue } from "./internal/model/queue.js"
 import * as registration from "./internal/model/registration.js"
 import type { Rng } from "./internal/model/rng.js"
 import * as step_ from "./internal/model/step.js"
@@ -181,6 +181,10 @@ export type ConsentStatus = "pending" | "approved" | "revoked"
 /** An owner's consent for one client to one vehicle (HM's "authorization"). Times in epoch ms. */
 export interface Consent {
   readonly authorizationId: string
+  /** Its place in the order of consents, from 0: the cursor of paged listings. */
+  readonly seq: number
+  /** The handle of the single-use code it was given. */
+  readonly code: string
   readonly clientId: string
   readonly vin: string
   readonly sub: string
@@ -299,10 +303,33 @@ export interface HistoryEntry {
 /** Assertion ids already accepted, each remembered until its assertion would be refused as stale anyway. */
 export interface SeenAssertions {
   readonly byKey: HashMap.HashMap<string, number>
-  readonly order: Queue<{ readonly key: string; readonly forgetAt: number }>
+  readonly order: Log<{ readonly key: string; readonly forgetAt: number }>
 }
 
-/** The whole server: immutable, persistent maps so a step copies only what it touches. */
+/** What a serial was given to: a token or code (by its value) or a family (by its handle). */
+export interface Issued {
+  readonly kind: "token" | "code" | "family"
+  readonly key: string
+}
+
+/** A family's tokens: every value, newest first, and its newest refresh and access tokens. */
+export interface FamilyTokens {
+  readonly tokens: List.List<string>
+  readonly refresh: string
+  readonly access: string
+}
+
+/** A token the server forgets at `at`, in a queue kept in the order of that instant. */
+export interface Due {
+  readonly value: string
+  readonly at: number
+}
+
+/**
+ * The whole server: immutable, persistent maps so a step copies only what it touches. Memory stays bounded: what
+ * can no longer change an answer is forgotten (see `internal/model/prune.ts`), and every listing reads an index
+ * kept in order rather than sorting.
+ */
 export interface State {
   readonly policy: Policy
   readonly rng: Rng
@@ -313,11 +340,21 @@ export interface State {
   /** In the order of registration: the first is the consent page's default. */
   readonly vehicles: ReadonlyMap<string, Vehicle>
   readonly consents: HashMap.HashMap<string, Consent>
+  /** Authorization ids by `Consent.seq`. */
+  readonly consentOrder: Log<string>
   readonly codes: HashMap.HashMap<string, AuthorizationCode>
   readonly tokens: HashMap.HashMap<string, Token>
   readonly families: HashMap.HashMap<string, Family>
+  /** Every family's tokens, by family handle. */
+  readonly familyTokens: HashMap.HashMap<string, FamilyTokens>
+  /** Every token, code and family still kept, at position serial − 1: lookups by handle, listings in order. */
+  readonly issued: Log<Issued>
+  /** When tokens that can never matter again are forgotten: client-credentials ones at expiry, access ones later. */
+  readonly expiries: { readonly clientCredentials: Log<Due>; readonly access: Log<Due> }
+  /** The position in `consentOrder` where the sweep for dead grants goes on. */
+  readonly sweep: number
   readonly assertions: SeenAssertions
-  readonly history: Queue<HistoryEntry>
+  readonly history: Log<HistoryEntry>
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -441,8 +478,66 @@ export type TokenView = Token & { readonly status: TokenStatus }
 /** A consent-flow token with its status: what a family's lineage lists. */
 export type LineageTokenView = (AccessToken | RefreshToken) & { readonly status: TokenStatus }
 
-/** A family with its lineage: its tokens in issue order, each naming the code or token it came from. */
-export type FamilyView = Family & { readonly lineage: ReadonlyArray<LineageTokenView> }
+/**
+ * A family with its lineage: its tokens in issue order, each naming the code or token it came from. A listing may
+ * keep only the newest of a long lineage: `olderTokens` then says that earlier ones exist.
+ */
+export type FamilyView = Family & {
+  readonly lineage: ReadonlyArray<LineageTokenView>
+  readonly olderTokens?: true
+}
+
+/**
+ * A page of a listing: its items in order, and `next`, the cursor to pass as `after` for the rest (absent once
+ * the listing is at its end). A page may hold fewer than `limit` items with a `next`: a listing looks at a bounded
+ * stretch of the server's records per call, so no call takes long, however large the state or sparse the filter.
+ */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly next?: number
+}
+
+/** Where a listing starts and how much a page holds. */
+export interface PageQuery {
+  /** Only items after this cursor: a serial for tokens and families, a `seq` for consents and history. */
+  readonly after?: number | undefined
+  /** At most this many items (default 100, at most 1000). */
+  readonly limit?: number | undefined
+}
+
+/** A listing of tokens; each filter given must match. */
+export interface TokenQuery extends PageQuery {
+  readonly kind?: Token["kind"] | undefined
+  readonly status?: TokenStatus | undefined
+  readonly clientId?: string | undefined
+  readonly authorizationId?: string | undefined
+  /** A family's handle. */
+  readonly family?: string | undefined
+}
+
+/** A listing of families; each filter given must match. */
+export interface FamilyQuery extends PageQuery {
+  readonly clientId?: string | undefined
+  readonly authorizationId?: string | undefined
+  /** How many of each family's newest tokens its lineage lists (default every one). */
+  readonly lineage?: number | undefined
+}
+
+/** A listing of consents; each filter given must match. */
+export interface ConsentQuery extends PageQuery {
+  readonly clientId?: string | undefined
+  readonly vin?: string | undefined
+  readonly status?: ConsentStatus | undefined
+}
+
+/** How much the server holds now: what it remembers, after forgetting what can no longer matter. */
+export interface Counts {
+  readonly consents: number
+  readonly codes: number
+  readonly tokens: number
+  readonly families: number
+  readonly history: number
+}
 
 /** A registered client by id. */
 export const client: (state: State, clientId: string) => Option.Option<Client> = inspect.client
@@ -453,13 +548,19 @@ export const vehicles: (state: State) => ReadonlyArray<Vehicle> = inspect.vehicl
 /** Every consent, oldest first. */
 export const consents: (state: State) => ReadonlyArray<Consent> = inspect.consents
 
+/** A page of consents, oldest first. */
+export const consentPage: (state: State, query?: ConsentQuery) => Page<Consent> = inspect.consentPage
+
 /** One consent by authorization id. */
 export const consent: (state: State, authorizationId: string) => Option.Option<Consent> = inspect.consent
 
 /** Every token, in issue order, with its status at `now`. */
 export const tokens: (state: State, now: number) => ReadonlyArray<TokenView> = inspect.tokens
 
-/** One token by handle, with its status at `now`. */
+/** A page of tokens, in issue order, with their status at `now`. */
+export const tokenPage: (state: State, now: number, query?: TokenQuery) => Page<TokenView> = inspect.tokenPage
+
+/** One token by handle, with its status at `now`: found by the serial its handle carries, in O(log n). */
 export const token: (state: State, now: number, handle: string) => Option.Option<TokenView> = inspect.token
 
 /** The handle of a token or code value (what the history shows in its place). */
@@ -468,8 +569,17 @@ export const handleOf: (state: State, value: string) => Option.Option<string> = 
 /** Every family with its lineage, in the order they were opened. */
 export const families: (state: State, now: number) => ReadonlyArray<FamilyView> = inspect.families
 
+/** A page of families with their lineage, in the order they were opened. */
+export const familyPage: (state: State, now: number, query?: FamilyQuery) => Page<FamilyView> = inspect.familyPage
+
 /** The kept exchanges, oldest first. */
 export const history: (state: State) => ReadonlyArray<HistoryEntry> = inspect.history
+
+/** A page of the kept exchanges, oldest first. */
+export const historyPage: (state: State, query?: PageQuery) => Page<HistoryEntry> = inspect.historyPage
+
+/** How many consents, codes, tokens, families and exchanges the server holds. */
+export const counts: (state: State) => Counts = inspect.counts
 
 /** The public half of the server's ES256 key, to verify client-credentials tokens. */
 export const signingPublicKey: (state: State) => JsonWebKey = inspect.signingPublicKey

@@ -11,8 +11,10 @@ import type {
 } from "../../Model.js"
 import { patch, update } from "./copy.js"
 import { mint } from "./handles.js"
+import { push } from "./log.js"
 import { clientOf, consentOf } from "./lookup.js"
 import { bindChallenge } from "./pkce.js"
+import { sweepGrants } from "./prune.js"
 import { uuid } from "./rng.js"
 import { after } from "./time.js"
 
@@ -58,8 +60,11 @@ export const authorize = (
 
   const [authorizationId, afterId] = uuid(state.rng)
   const [subject, rng] = sub === undefined ? uuid(afterId) : [sub, afterId]
+  const [code, next] = mint(update(state, { rng }), "code")
   const consent: Consent = {
     authorizationId,
+    seq: next.consentOrder.tail,
+    code: code.handle,
     clientId,
     vin,
     sub: subject,
@@ -71,7 +76,6 @@ export const authorize = (
     ...(validUntil === undefined ? {} : { validUntil }),
     ...(appId === undefined ? {} : { appId })
   }
-  const [code, next] = mint(update(state, { rng }), "code")
   const record: AuthorizationCode = {
     handle: code.handle,
     serial: code.serial,
@@ -83,13 +87,13 @@ export const authorize = (
     expiresAt: after(now, state.policy.codeLifetime),
     ...(challenge.right === undefined ? {} : { challenge: challenge.right })
   }
-  return Either.right([
-    { code: code.value, authorizationId },
-    update(next, {
-      consents: HashMap.set(next.consents, authorizationId, consent),
-      codes: HashMap.set(next.codes, code.value, record)
-    })
-  ])
+  const consented = update(next, {
+    consents: HashMap.set(next.consents, authorizationId, consent),
+    consentOrder: push(next.consentOrder, authorizationId),
+    codes: HashMap.set(next.codes, code.value, record)
+  })
+  // each consent is the one source of new grants: sweeping two for each keeps the dead ones few
+  return Either.right([{ code: code.value, authorizationId }, sweepGrants(consented, now, 2)])
 }
 
 const changeConsent = (

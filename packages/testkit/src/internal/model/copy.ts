@@ -2,7 +2,7 @@ import type { State } from "../../Model.js"
 
 /**
  * A copy of the state with some fields replaced. Spelled out rather than spread: V8 copies
- * `{ ...state, field }` through a slow path, about 200 ns for these twelve fields against 20 ns for an
+ * `{ ...state, field }` through a slow path, about 200 ns for these seventeen fields against 20 ns for an
  * explicit copy, and a step makes several copies.
  */
 export const update = (state: State, changes: Partial<State>): State => ({
@@ -13,9 +13,14 @@ export const update = (state: State, changes: Partial<State>): State => ({
   clients: changes.clients ?? state.clients,
   vehicles: changes.vehicles ?? state.vehicles,
   consents: changes.consents ?? state.consents,
+  consentOrder: changes.consentOrder ?? state.consentOrder,
   codes: changes.codes ?? state.codes,
   tokens: changes.tokens ?? state.tokens,
   families: changes.families ?? state.families,
+  familyTokens: changes.familyTokens ?? state.familyTokens,
+  issued: changes.issued ?? state.issued,
+  expiries: changes.expiries ?? state.expiries,
+  sweep: changes.sweep ?? state.sweep,
   assertions: changes.assertions ?? state.assertions,
   history: changes.history ?? state.history
 })

@@ -1,5 +1,6 @@
-import type { State } from "../../Model.js"
+import type { Issued, State } from "../../Model.js"
 import { update } from "./copy.js"
+import { push } from "./log.js"
 import { uuid } from "./rng.js"
 
 /** The prefix of a handle, naming what it stands for. */
@@ -11,15 +12,40 @@ export interface Handle {
   readonly serial: number
 }
 
-/** The next sequential handle (`at#3`): what inspection and history show instead of a secret value. */
-export const nextHandle = (state: State, prefix: HandlePrefix): readonly [Handle, State] => {
+const kinds: { readonly [P in HandlePrefix]: Issued["kind"] } = {
+  at: "token",
+  rt: "token",
+  cc: "token",
+  code: "code",
+  fam: "family"
+}
+
+/**
+ * The next sequential handle (`at#3`): what inspection and history show instead of a secret value. The record it
+ * names is entered in `issued` at once, at position serial − 1, by `value` (a token's or code's) or, for a family,
+ * by its handle.
+ */
+export const nextHandle = (state: State, prefix: HandlePrefix, value?: string): readonly [Handle, State] => {
   const serial = state.serial + 1
-  return [{ handle: `${prefix}#${serial}`, serial }, update(state, { serial })]
+  const handle = `${prefix}#${serial}`
+  const issued = push(state.issued, { kind: kinds[prefix], key: value ?? handle })
+  return [{ handle, serial }, update(state, { serial, issued })]
 }
 
 /** A fresh secret value (a seeded random UUID) and its handle. */
 export const mint = (state: State, prefix: HandlePrefix): readonly [Handle & { readonly value: string }, State] => {
   const [value, rng] = uuid(state.rng)
-  const [{ handle, serial }, next] = nextHandle(state, prefix)
-  return [{ handle, serial, value }, update(next, { rng })]
+  const [{ handle, serial }, next] = nextHandle(update(state, { rng }), prefix, value)
+  return [{ handle, serial, value }, next]
+}
+
+/** The serial a handle carries, or undefined if it is not one of this server's handles of `prefix`es. */
+export const serialOf = (handle: string, prefixes: ReadonlyArray<HandlePrefix>): number | undefined => {
+  const hash = handle.indexOf("#")
+  const prefix = handle.slice(0, hash)
+  const digits = handle.slice(hash + 1)
+  if (hash < 0 || !prefixes.some((candidate) => candidate === prefix) || !/^[1-9][0-9]{0,15}$/.test(digits)) {
+    return undefined
+  }
+  return Number(digits)
 }

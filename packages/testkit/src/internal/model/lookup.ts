@@ -1,5 +1,5 @@
 import { HashMap, Option } from "effect"
-import type { AuthorizationCode, Client, Consent, Family, State, Token } from "../../Model.js"
+import type { AuthorizationCode, Client, Consent, Family, FamilyTokens, State, Token } from "../../Model.js"
 
 const get = <A>(map: HashMap.HashMap<string, A>, key: string): A | undefined =>
   Option.getOrUndefined(HashMap.get(map, key))
@@ -10,6 +10,9 @@ export const consentOf = (state: State, authorizationId: string): Consent | unde
   get(state.consents, authorizationId)
 
 export const familyOf = (state: State, handle: string): Family | undefined => get(state.families, handle)
+
+export const familyTokensOf = (state: State, handle: string): FamilyTokens | undefined =>
+  get(state.familyTokens, handle)
 
 export const tokenOf = (state: State, value: string): Token | undefined => get(state.tokens, value)
 

@@ -1,8 +1,8 @@
 import { Either, HashMap, Schema } from "effect"
 import type { MakeOptions, RegistrationError, State } from "../../Model.js"
 import { problems } from "../problems.js"
+import { empty } from "./log.js"
 import { defaultPolicy, PolicyOverrides } from "./policy.js"
-import { empty } from "./queue.js"
 import { registerClient, registerVehicle } from "./registration.js"
 import { seeded } from "./rng.js"
 import { deriveSigningKey } from "./signingKey.js"
@@ -36,9 +36,14 @@ export const make = (options: MakeOptions = {}): Either.Either<State, Registrati
     clients: new Map(),
     vehicles: new Map(),
     consents: HashMap.empty(),
+    consentOrder: empty(),
     codes: HashMap.empty(),
     tokens: HashMap.empty(),
     families: HashMap.empty(),
+    familyTokens: HashMap.empty(),
+    issued: empty(),
+    expiries: { clientCredentials: empty(), access: empty() },
+    sweep: 0,
     assertions: { byKey: HashMap.empty(), order: empty() },
     history: empty()
   }

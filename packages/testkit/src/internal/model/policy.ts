@@ -49,6 +49,14 @@ export const Policy = Schema.Struct({
   requirePkceForPublicClients: Schema.Boolean,
   /** Method assumed for a challenge sent without one: HM's SDKs send none and mean S256. */
   defaultCodeChallengeMethod: Schema.Literal("S256", "plain"),
+  /**
+   * How long the server remembers what can no longer change an answer but its wording, in seconds: an expired
+   * access token (answered "expired" until then, "invalid" after), and a dead grant (its consent, code, family and
+   * tokens) once its last refresh token died and its last access token expired. Client-credentials tokens, which
+   * read nothing even when live, are forgotten as they expire. Superseded refresh tokens are remembered as long
+   * as their family lives (reuse revokes it), and this long after.
+   */
+  forgetAfter: Seconds,
   /** How many exchanges the history keeps; the oldest are dropped first. */
   historyLimit: Schema.Int.pipe(Schema.between(0, 1_000_000))
 })
@@ -75,5 +83,6 @@ export const defaultPolicy: typeof Policy.Type = {
   resourceErrorShape: "oauth",
   requirePkceForPublicClients: true,
   defaultCodeChallengeMethod: "S256",
+  forgetAfter: 86_400,
   historyLimit: 10_000
 }

@@ -1,6 +1,6 @@
 import { HashMap } from "effect"
 import type { SeenAssertions } from "../../Model.js"
-import { dropOldest, oldest, push } from "./queue.js"
+import { dropOldest, oldest, push } from "./log.js"
 
 /**
  * Replay detection for client assertions (RFC 7523 §3: a `jti` is used once). An accepted assertion's id is

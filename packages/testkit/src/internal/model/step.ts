@@ -2,6 +2,7 @@ import type { State, WireRequest, WireResponse } from "../../Model.js"
 import { type Endpoint, methodsOf, pathOf, routes } from "./endpoints.js"
 import { fail, OAuthErrors } from "./errors.js"
 import { MALFORMED, record } from "./history.js"
+import { forgetExpired } from "./prune.js"
 import { revocation } from "./revocation.js"
 import { tokenEndpoint } from "./tokenEndpoint.js"
 import { vehicleInfo } from "./vehicleInfo.js"
@@ -37,7 +38,9 @@ export const step = (state: State, now: number, request: WireRequest): readonly 
   const path = pathOf(request.path)
   // methods are case-sensitive (RFC 9110 §9.1): "get" is no GET
   const { method } = request
-  const [answered, next, params] = route(state, now, request, path, method)
+  // what is due to be forgotten by now is gone before the request is read
+  const current = forgetExpired(state, now)
+  const [answered, next, params] = route(current, now, request, path, method)
   // RFC 9110 §9.3.2: the answer to HEAD carries no content, whatever the status
   const reply: Reply =
     method === "HEAD" && answered.body !== undefined

@@ -4,7 +4,7 @@ import { patch, update } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
 import { revokeFamily } from "../families.js"
 import { nextHandle } from "../handles.js"
-import { issueToken } from "../issue.js"
+import { issueTokens } from "../issue.js"
 import { codeOf, consentOf } from "../lookup.js"
 import { verifierMatches } from "../pkce.js"
 import { consentTokenReply } from "../tokenResponse.js"
@@ -55,8 +55,7 @@ export const codeGrant: Grant = {
       issuedFrom: code.handle,
       scopes: consent.scopes
     }
-    const [accessToken, withAccess] = issueToken(redeemed, now, "access", lineage)
-    const [refreshToken, next] = issueToken(withAccess, now, "refresh", lineage)
+    const [accessToken, refreshToken = "", next] = issueTokens(redeemed, now, lineage, consent.scopes, true)
     return [consentTokenReply(next.policy, consent, consent.scopes, accessToken, refreshToken), next]
   }
 }

@@ -2,8 +2,10 @@ import { HashMap } from "effect"
 import type { Client, ClientCredentialsToken, State } from "../../../Model.js"
 import { update } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
-import { mint } from "../handles.js"
+import { nextHandle } from "../handles.js"
 import { signEs256 } from "../jwt.js"
+import { push } from "../log.js"
+import { uuid } from "../rng.js"
 import { requestedScopes } from "../scopes.js"
 import { after } from "../time.js"
 import { tokenReply } from "../tokenResponse.js"
@@ -16,13 +18,16 @@ const issuerFor = (audience: string): string => `${audience.replace(/\/v1\/?$/, 
 
 const issue = (state: State, now: number, client: Client, scopes: ReadonlyArray<string>): readonly [Reply, State] => {
   const { policy } = state
-  const [{ value: jti, handle, serial }, next] = mint(state, "cc")
+  const [jti, rng] = uuid(state.rng)
   const iat = Math.floor(now / 1000)
   const lifetime = policy.clientCredentialsTokenLifetime
   const scope = scopes.join(" ")
   // the claims of the spec's example, in its order, plus a jti so that two tokens never coincide
   const claims = { exp: iat + lifetime, iat, iss: issuerFor(policy.audience), scope, sub: client.id, ver: 1, jti }
   const value = signEs256(state.signingKey, { alg: "ES256", typ: "JWT" }, claims)
+  // the token is known by its whole JWT, the value a client presents
+  const [{ handle, serial }, next] = nextHandle(update(state, { rng }), "cc", value)
+  const expiresAt = after(now, lifetime)
   const token: ClientCredentialsToken = {
     kind: "client_credentials",
     handle,
@@ -31,11 +36,16 @@ const issue = (state: State, now: number, client: Client, scopes: ReadonlyArray<
     jti,
     scopes,
     issuedAt: now,
-    expiresAt: after(now, lifetime)
+    expiresAt
+  }
+  // it reads no vehicle even while live: nothing about it matters once it expires
+  const expiries = {
+    clientCredentials: push(next.expiries.clientCredentials, { value, at: expiresAt }),
+    access: next.expiries.access
   }
   return [
     tokenReply(policy, { access_token: value, expires_in: lifetime, scope, token_type: "bearer" }),
-    update(next, { tokens: HashMap.set(next.tokens, value, token) })
+    update(next, { tokens: HashMap.set(next.tokens, value, token), expiries })
   ]
 }
 

@@ -2,7 +2,7 @@ import { HashMap } from "effect"
 import { patch, update } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
 import { revokeFamily } from "../families.js"
-import { issueToken } from "../issue.js"
+import { issueTokens } from "../issue.js"
 import { consentOf, tokenOf } from "../lookup.js"
 import { requestedScopes } from "../scopes.js"
 import { after } from "../time.js"
@@ -48,14 +48,12 @@ export const refreshGrant: Grant = {
       issuedFrom: token.handle,
       scopes: token.scopes
     }
-    const [accessToken, withAccess] = issueToken(state, now, "access", patch(lineage, { scopes }))
-    if (!policy.rotateRefreshTokens) {
-      return [consentTokenReply(policy, consent, scopes, accessToken, value), withAccess]
-    }
+    const [accessToken, refreshToken, issued] = issueTokens(state, now, lineage, scopes, policy.rotateRefreshTokens)
+    // without rotation the same refresh token comes back
+    if (refreshToken === undefined) return [consentTokenReply(policy, consent, scopes, accessToken, value), issued]
     // inside the grace a superseded token rotates again; its first successor stays live
-    const [refreshToken, rotated] = issueToken(withAccess, now, "refresh", lineage)
     const superseded = token.supersededAt === undefined ? patch(token, { supersededAt: now }) : token
-    const next = update(rotated, { tokens: HashMap.set(rotated.tokens, value, superseded) })
+    const next = update(issued, { tokens: HashMap.set(issued.tokens, value, superseded) })
     return [consentTokenReply(policy, consent, scopes, accessToken, refreshToken), next]
   }
 }
