@@ -36,9 +36,11 @@ export interface Options extends FakeServer.Options {
 /** The HTTP app: consent page, control API, and everything else forwarded to the fake server. */
 export const app = (options: Pick<Options, "controlApi" | "maxBodyBytes"> = {}) => {
   const routes = HttpRouter.empty.pipe(HttpRouter.get("/oauth/new", consentPage))
-  return (options.controlApi === false ? routes : HttpRouter.mount(routes, "/testkit", controlApi)).pipe(
-    HttpRouter.all("*", forward(options.maxBodyBytes ?? defaultMaxBodyBytes))
-  )
+  return (
+    options.controlApi === false
+      ? routes
+      : HttpRouter.mount(routes, "/testkit", controlApi(options.maxBodyBytes ?? defaultMaxBodyBytes))
+  ).pipe(HttpRouter.all("*", forward(options.maxBodyBytes ?? defaultMaxBodyBytes)))
 }
 
 /** The listening server's base URL, e.g. `http://127.0.0.1:4000`. */

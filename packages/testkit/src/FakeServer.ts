@@ -143,6 +143,21 @@ export class InvalidRegistration extends Data.TaggedError("InvalidRegistration")
 }
 
 /**
+ * A clock advance refused: not a finite, non-negative duration, or one that would carry the server's time past
+ * what an expiry computed from it can hold.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ClockOutOfRange extends Data.TaggedError("ClockOutOfRange")<{ readonly millis: number }> {
+  override get message() {
+    return Number.isFinite(this.millis) && this.millis >= 0
+      ? `advancing the clock by ${this.millis} ms would carry the server's time out of range`
+      : "the clock advances by a finite, non-negative duration"
+  }
+}
+
+/**
  * What `authorize` hands back: the code for the redirect, and the consent's authorization id.
  *
  * @since 0.1.0
@@ -175,14 +190,23 @@ export interface Service {
   ) => Effect.Effect<void, ConsentUnchangeable>
   /** The server's time: Effect's `Clock` plus every `advanceClock` so far, in epoch milliseconds. */
   readonly now: Effect.Effect<number>
-  /** Moves the server's time forward, for a server on the live clock. */
-  readonly advanceClock: (duration: Duration.DurationInput) => Effect.Effect<void>
-  /** Back to the state `make` started from: the same clients and vehicles, no consents, tokens or faults. */
-  readonly reset: Effect.Effect<void>
+  /**
+   * Moves the server's time forward, for a server on the live clock. A duration that is not finite, or that would
+   * carry the server's time past what every expiry computed from it can hold, is refused and changes nothing.
+   */
+  readonly advanceClock: (duration: Duration.DurationInput) => Effect.Effect<void, ClockOutOfRange>
+  /**
+   * Back to the state `make` started from: the same clients and vehicles, no consents, tokens or faults. The clock
+   * keeps every `advanceClock` so far (time never runs backwards for a client that still holds tokens), unless
+   * `rewindClock` takes the server back to Effect's `Clock` itself, which is safe then: nothing issued survives.
+   */
+  readonly reset: (options?: { readonly rewindClock?: boolean | undefined }) => Effect.Effect<void>
   /** Replaces the scripted faults; request numbering starts again from 1. */
   readonly setFaults: (rules: ReadonlyArray<Faults.Rule>) => Effect.Effect<void>
   /** The whole model state, for assertions beyond the views below. */
   readonly state: Effect.Effect<Model.State>
+  /** Reads the model at the server's time: `read(Model.tokenPage)`, or any function of the state and now. */
+  readonly read: <A>(f: (state: Model.State, now: number) => A) => Effect.Effect<A>
   readonly consents: Effect.Effect<ReadonlyArray<Model.Consent>>
   /** Every token with its status now; never a token value. */
   readonly tokens: Effect.Effect<ReadonlyArray<Model.TokenView>>
@@ -212,6 +236,11 @@ export interface Options extends Model.MakeOptions {
   readonly faultSeed?: number | undefined
   /** Larger request bodies get 413 (or, undeclared, lose their connection). Default 64 KiB. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * What answers each request: `Model.step` by default. A seam for conformance kits, which build deliberately
+   * broken servers ("mutants") by wrapping or replacing it, with both transports and the control API unchanged.
+   */
+  readonly step?: typeof Model.step | undefined
 }
 
 /**

@@ -137,6 +137,99 @@ describe("FakeHttpServer: the control API", () => {
     }).pipe(Effect.provide(HttpClientLayer.layer("web", {}, { retrySchedule: Schedule.stop })))
   )
 
+  it.live("refuses a clock advance that is not finite, negative or out of range, and changes nothing", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer
+      const before = yield* server.now
+      for (const body of ['{"seconds":1e13}', '{"seconds":1e400}', '{"seconds":-1}', '{"seconds":"600"}', "{}", "[]"]) {
+        const refused = yield* fetchFrom("/testkit/clock", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body
+        })
+        expect(refused.status, body).toBe(400)
+        expect((yield* Effect.promise(() => refused.json())).error_description, body).toMatch(/seconds|document/)
+      }
+      expect((yield* server.now) - before).toBeLessThan(60_000)
+      const state = yield* fetchFrom("/testkit/state")
+      expect(state.status).toBe(200)
+      // the largest advance the server accepts at once, and time still prints
+      const far = yield* fetchFrom("/testkit/clock", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ seconds: 3_155_760_000 })
+      })
+      expect(far.status).toBe(200)
+      expect((yield* Effect.promise(() => far.json())).now).toMatch(/^2\d{3}-/)
+    }).pipe(Effect.provide(HttpClientLayer.layer()))
+  )
+
+  it.live("reset keeps the clock unless asked to rewind it; withdraw takes who withdrew", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer
+      const post = (path: string, body: unknown) =>
+        fetchFrom(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      yield* post("/testkit/clock", { seconds: 86_400 })
+      yield* post("/testkit/reset", {})
+      expect((yield* server.now) - Date.now()).toBeGreaterThan(86_000_000)
+      const rewound = yield* post("/testkit/reset", { rewindClock: true })
+      expect(rewound.status).toBe(200)
+      expect(Math.abs((yield* server.now) - Date.now())).toBeLessThan(60_000)
+      const { authorizationId } = yield* server.authorize({ clientId: Client.WEB.id, redirectUri, vin: Client.VIN })
+      expect((yield* post(`/testkit/consents/${authorizationId}/withdraw`, { by: "carmaker" })).status).toBe(400)
+      expect((yield* post(`/testkit/consents/${authorizationId}/withdraw`, { by: "oem" })).status).toBe(200)
+      expect((yield* server.consents)[0]?.revokedBy).toBe("oem")
+    }).pipe(Effect.provide(HttpClientLayer.layer()))
+  )
+
+  it.live("pages and filters what it lists, and refuses an unknown or repeated query parameter", () =>
+    Effect.gen(function* () {
+      const json = (response: Response) => Effect.promise(() => response.json())
+      for (let i = 0; i < 3; i++) yield* (yield* TokenEndpoint.TokenEndpoint).clientCredentials()
+      const state = yield* json(yield* fetchFrom("/testkit/state?limit=2"))
+      expect(state.counts).toMatchObject({ tokens: 3, history: 3 })
+      expect(state.tokens).toHaveLength(2)
+      const rest = yield* json(yield* fetchFrom(`/testkit/state/tokens?after=${state.next.tokens}`))
+      expect(rest.items).toHaveLength(1)
+      expect(rest.next).toBeUndefined()
+      const live = yield* json(yield* fetchFrom("/testkit/state/tokens?kind=client_credentials&status=live&limit=1000"))
+      expect(live.items).toHaveLength(3)
+      // a handle holds a "#": encoded in a path, as any fragment sign
+      const one = yield* json(yield* fetchFrom(`/testkit/state/tokens/${encodeURIComponent(live.items[0].handle)}`))
+      expect(one.handle).toBe(live.items[0].handle)
+      expect((yield* fetchFrom("/testkit/state/tokens/at%23999")).status).toBe(404)
+      const history = yield* json(yield* fetchFrom(`/testkit/history?after=${state.counts.history - 2}&limit=1`))
+      expect(history.map((entry: { seq: number }) => entry.seq)).toEqual([state.counts.history - 1])
+      for (const query of [
+        "limit=0",
+        "limit=1001",
+        "limit=2.5",
+        "after=-1",
+        "status=dead",
+        "limit=1&limit=2",
+        "colour=red"
+      ]) {
+        const refused = yield* fetchFrom(`/testkit/state/tokens?${query}`)
+        expect(refused.status, query).toBe(400)
+      }
+    }).pipe(Effect.provide(HttpClientLayer.layer()))
+  )
+
+  it.live("refuses a client id registered twice (409) and a body over the limit (413), changing nothing", () =>
+    Effect.gen(function* () {
+      const post = (path: string, body: string) =>
+        fetchFrom(path, { method: "POST", headers: { "content-type": "application/json" }, body })
+      const again = yield* post("/testkit/clients", JSON.stringify({ id: Client.WEB.id, redirectUris: [] }))
+      expect(again.status).toBe(409)
+      expect((yield* Effect.promise(() => again.json())).error_description).toBe(
+        'client "web-app" is already registered'
+      )
+      const huge = yield* post("/testkit/vehicles", JSON.stringify({ vin: "x".repeat(70_000) }))
+      expect(huge.status).toBe(413)
+      expect((yield* (yield* FakeServer).state).vehicles.size).toBe(1)
+    }).pipe(Effect.provide(HttpClientLayer.layer()))
+  )
+
   it.live("with controlApi off, /testkit/ is just another unknown path", () =>
     Effect.gen(function* () {
       const response = yield* fetchFrom("/testkit/state")

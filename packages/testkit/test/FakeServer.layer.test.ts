@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Pkce, Revocation, TokenEndpoint, VehicleInfo } from "@hm-oauth/core"
-import { Effect, Fiber, Option, TestClock } from "effect"
+import { Duration, Effect, Fiber, Option, Redacted, TestClock } from "effect"
 import { FakeServer } from "../src/FakeServer.js"
 import * as Faults from "../src/Faults.js"
+import * as Model from "../src/Model.js"
 import * as Client from "./support/client.js"
 
 const redirectUri = Client.WEB.redirectUris[0]!
@@ -74,6 +75,56 @@ describe("FakeServer.layer: the core client against the in-memory server", () =>
       const tokens = yield* (yield* FakeServer).tokens
       expect(tokens).toEqual([])
     }).pipe(Effect.provide(Client.layer()))
+  )
+})
+
+describe("FakeServer: the clock, reset and the step seam", () => {
+  it.effect("refuses a clock advance that is not finite or out of range, changing nothing", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer
+      const before = yield* server.now
+      for (const duration of [Duration.infinity, Duration.millis(8.64e15)]) {
+        expect(yield* Effect.flip(server.advanceClock(duration))).toMatchObject({ _tag: "ClockOutOfRange" })
+      }
+      expect(yield* server.now).toBe(before)
+      yield* server.advanceClock("1 day")
+      expect((yield* server.now) - before).toBe(86_400_000)
+    }).pipe(Effect.provide(Client.layer()))
+  )
+
+  it.effect("reset keeps the clock's advance unless told to rewind, and forgets every consent and token", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer
+      yield* consentAndExchange
+      yield* server.advanceClock("1 hour")
+      yield* server.reset()
+      expect(yield* server.now).toBe(3_600_000)
+      expect(yield* server.tokens).toEqual([])
+      yield* server.reset({ rewindClock: true })
+      expect(yield* server.now).toBe(0)
+    }).pipe(Effect.provide(Client.layer()))
+  )
+
+  it.effect("answers through the step it was given: the seam a conformance kit builds broken servers on", () =>
+    Effect.gen(function* () {
+      // a mutant that never rotates: it answers every refresh with the refresh token it was sent
+      const first = yield* consentAndExchange
+      const again = yield* (yield* TokenEndpoint.TokenEndpoint).refresh(Option.getOrThrow(first.refreshToken))
+      expect(Redacted.value(Option.getOrThrow(again.refreshToken))).toBe(
+        Redacted.value(Option.getOrThrow(first.refreshToken))
+      )
+    }).pipe(
+      Effect.provide(
+        Client.layer("web", {
+          step: (state, now, request) => {
+            const [response, next] = Model.step(state, now, request)
+            const sent = request.body.includes('"refresh_token"') ? JSON.parse(request.body).refresh_token : undefined
+            if (sent === undefined || response.status !== 200) return [response, next]
+            return [{ ...response, body: JSON.stringify({ ...JSON.parse(response.body), refresh_token: sent }) }, next]
+          }
+        })
+      )
+    )
   )
 })
 

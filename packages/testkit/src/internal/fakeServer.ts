@@ -5,6 +5,7 @@
 import { Clock, Duration, Effect, Either, Redacted, Ref } from "effect"
 import {
   AuthorizeRefused,
+  ClockOutOfRange,
   type Consented,
   ConsentUnchangeable,
   connectionReset,
@@ -16,6 +17,7 @@ import {
 import * as Faults from "../Faults.js"
 import * as Model from "../Model.js"
 import { declaredTooLarge, defaultMaxBodyBytes, tooLarge } from "./bodyLimit.js"
+import { MAX_SECONDS } from "./durations.js"
 
 interface ServerState {
   readonly model: Model.State
@@ -34,14 +36,19 @@ const decide = (state: ServerState, request: Model.WireRequest): readonly [Fault
 
 /** The model answers the request at `now`, and the delivery shapes what of its answer reaches the client. */
 const act = (
+  step: typeof Model.step,
   state: ServerState,
   now: number,
   request: Model.WireRequest,
   deliver: (response: Model.WireResponse) => Reply
 ): readonly [Reply, ServerState] => {
-  const [response, model] = Model.step(state.model, now, request)
+  const [response, model] = step(state.model, now, request)
   return [deliver(response), { model, faults: state.faults, offset: state.offset }]
 }
+
+// Every instant the server computes is its time plus at most two durations of 100 years (a lifetime and
+// `forgetAfter`): its time stops that far short of the largest instant a Date holds.
+const LATEST = 8.64e15 - 2 * MAX_SECONDS * 1000
 
 export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegistration> =>
   Effect.gen(function* () {
@@ -51,6 +58,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
       offset: 0
     }
     const ref = yield* Ref.make(initial)
+    const step = options.step ?? Model.step
     const now = Effect.zipWith(Clock.currentTimeMillis, Ref.get(ref), (millis, state) => millis + state.offset)
 
     /** What the request comes to at the clock's time: a reply now, later or never. */
@@ -68,12 +76,12 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
           return [Effect.never, counted]
         case "Act": {
           if (delivery.delayMillis === 0) {
-            const [reply, next] = act(counted, clockMillis + state.offset, request, delivery.deliver)
+            const [reply, next] = act(step, counted, clockMillis + state.offset, request, delivery.deliver)
             return [Effect.succeed(reply), next]
           }
           // the server acts when the request finally reaches it, at the server's time then
           const later = Effect.flatMap(now, (at) =>
-            Ref.modify(ref, (state) => act(state, at, request, delivery.deliver))
+            Ref.modify(ref, (state) => act(step, state, at, request, delivery.deliver))
           )
           return [Effect.zipRight(Effect.sleep(delivery.delayMillis), later), counted]
         }
@@ -146,11 +154,19 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
         ),
       now,
       advanceClock: (duration) =>
-        Ref.update(ref, (state) => ({ ...state, offset: state.offset + Duration.toMillis(duration) })),
-      reset: Ref.update(ref, (state) => ({ ...initial, offset: state.offset })),
+        Effect.flatMap(Clock.currentTimeMillis, (clockMillis) => {
+          const millis = Duration.toMillis(duration)
+          return Ref.modify(ref, (state): readonly [boolean, ServerState] => {
+            const valid = Number.isFinite(millis) && millis >= 0 && clockMillis + state.offset + millis <= LATEST
+            return valid ? [true, { ...state, offset: state.offset + millis }] : [false, state]
+          }).pipe(Effect.flatMap((advanced) => (advanced ? Effect.void : Effect.fail(new ClockOutOfRange({ millis })))))
+        }),
+      reset: (resetOptions) =>
+        Ref.update(ref, (state) => ({ ...initial, offset: resetOptions?.rewindClock === true ? 0 : state.offset })),
       setFaults: (rules) =>
         Ref.update(ref, (state) => ({ ...state, faults: { ...Faults.plan(rules), rng: state.faults.rng } })),
       state: model_,
+      read: view,
       consents: view(Model.consents),
       tokens: view(Model.tokens),
       families: view(Model.families),
