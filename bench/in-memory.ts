@@ -13,7 +13,7 @@
 import { HttpClient } from "@effect/platform"
 import { Credentials, HmOAuth, HmOAuthConfig, Revocation, TokenEndpoint, VehicleInfo } from "@hm-oauth/core"
 import { FakeServer, InMemoryHttpClient, Model } from "@hm-oauth/testkit"
-import { Effect, Either, HashMap, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import { Effect, Either, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { type Benchmark, type Contender, compare, median, type Summary } from "./harness.js"
 
 const client = { id: "bench-app", secret: "bench-app-secret", redirectUris: ["https://bench.example/callback"] }
@@ -91,7 +91,11 @@ const tokenBody = JSON.stringify({
 const cannedAnswers: ReadonlyMap<string, FakeServer.Reply> = new Map([
   [
     "POST /v1/access_tokens",
-    FakeServer.response(200, tokenBody, { "content-type": "application/json", "cache-control": "no-store", pragma: "no-cache" })
+    FakeServer.response(200, tokenBody, {
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      pragma: "no-cache"
+    })
   ],
   ["GET /v1/vehicleinfo", FakeServer.json(200, { vin, sub: "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d" })],
   ["DELETE /v1/access_tokens", FakeServer.response(200)]
@@ -110,10 +114,13 @@ const cannedHttpClient = Layer.succeed(
 const authorizeRequest = { clientId: client.id, redirectUri, vin }
 
 /** What a state holds after the run, for the notes. */
-const sizeOf = (state: Model.State): string =>
-  `${HashMap.size(state.tokens)} tokens, ${HashMap.size(state.families)} families, ` +
-  `${HashMap.size(state.consents)} consents, ${HashMap.size(state.codes)} codes, ` +
-  `${Model.history(state).length} history entries`
+const sizeOf = (state: Model.State): string => {
+  const held = Model.counts(state)
+  return (
+    `${held.tokens} tokens, ${held.families} families, ${held.consents} consents, ${held.codes} codes, ` +
+    `${held.history} history entries`
+  )
+}
 
 // The model alone, fed the requests core sends, with the same JSON bodies.
 const jsonHeaders = { "content-type": "application/json", accept: "application/json" }

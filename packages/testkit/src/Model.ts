@@ -4,79 +4,101 @@
  * source, so one seed and one list of requests always replay the same run (ECDSA signatures aside).
  * Both transports, the in-memory HttpClient and the Node HTTP server, call `step` unchanged.
  *
- * Rules (each is enforced, with a comment, where the code names it):
+ * Rules, each with the file (under `internal/`) that enforces it, where a comment names it again:
  *
  * Wire
- * - Routes: POST and DELETE `/v1/access_tokens`, GET `/v1/vehicleinfo`; an unknown path answers 404
- *   `{"error":"not_found"}`, a wrong method 405 with an `allow` header. A query string is ignored.
- * - Bodies are JSON (the spec's format, also assumed without a content-type) or form-encoded (RFC 6749).
- *   A body that does not parse, holds a non-string value, repeats a form field or has another media type is
- *   malformed. An empty body holds no parameters. A blank value (empty or whitespace) counts as missing.
- * - Token responses carry `cache-control: no-store` (RFC 6749 §5.1); DELETE success is 200 with no body.
+ * - Routes: POST and DELETE `/v1/access_tokens`, GET `/v1/vehicleinfo`, declared once (`model/endpoints.ts`); an
+ *   unknown path answers 404 `{"error":"not_found"}`, a wrong method 405 with an `allow` header; methods are
+ *   case-sensitive, the target is read as sent and its query ignored; HEAD is answered without content
+ *   (`model/step.ts`).
+ * - Bodies are JSON (the spec's format, also assumed without a content-type) or form-encoded (RFC 6749). A body
+ *   that does not parse, holds a non-string value, names a field twice (a JSON member or a form field, RFC 6749
+ *   §3.2) or has another media type is malformed (`model/wire.ts`, `fields.ts`). An empty body holds no
+ *   parameters. A blank value (empty or whitespace) counts as missing.
+ * - Token responses carry `cache-control: no-store` and `pragma: no-cache` (RFC 6749 §5.1); DELETE success is 200
+ *   with no body (`model/tokenResponse.ts`, `model/revocation.ts`).
+ * - Tokens, codes and authorization ids are version 4 UUIDs (RFC 9562) from the seeded PRNG (`model/rng.ts`).
  *
- * Errors
+ * Errors (`model/errors.ts`)
  * - Every token-endpoint failure is one entry of a single catalogue (`rfcCode`, `hmDescription`). Style
  *   "hm" answers 400 `invalid_request` with the kind only in `error_description`, as HM does; style
  *   "rfc6749" answers the precise code (401 for `invalid_client`) with the same description.
  * - Blank required parameters are all reported at once, alphabetically as in the spec's example:
  *   "client_id can't be blank, client_secret can't be blank, grant_type can't be blank".
- * - Checks run in this order: blank parameters, unknown client, unknown grant type, client
- *   authentication, then the grant's own checks.
+ * - Checks run in this order: blank parameters, unknown client, unknown grant type, a public client refused by
+ *   the grant, client authentication, then the grant's own checks (`model/tokenEndpoint.ts`).
  *
- * Client authentication
- * - A confidential client (one with a secret) sends `client_secret`, compared in constant time over SHA-256
- *   digests so neither content nor length leaks. A public client sends none; a secret it sends is refused.
- * - Public clients revoke with `client_id` alone.
+ * Client authentication, once for the token endpoint and revocation (`model/clientAuthentication.ts`)
+ * - A client proves itself with what it has: a secret sent as `client_secret`, compared in constant time over
+ *   SHA-256 digests so neither content nor length leaks; a service-account key, by an assertion; nothing, for a
+ *   public client, which must send no secret. A client holding only keys must send an assertion.
+ * - One method per request (RFC 6749 §2.3): a secret beside an assertion, or HTTP Basic beside either, is refused.
+ * - HTTP Basic (RFC 6749 §2.3.1) is refused as `invalid_client` unless `clientSecretBasic`; then a wrong one
+ *   answers 401 with a `Basic` challenge (RFC 6749 §5.2), and a body `client_id` must name the same client.
+ * - Assertions (`model/assertion.ts`): an ES256 JWT whose `iss` names one of this client's keys, signed by it
+ *   (raw R||S), no `crit` header, no header or claim named twice, the key unexpired, `aud` equal to the policy's
+ *   audience, `sub` the client if present, `iat` no further ahead than `assertionIatSkew` nor older than
+ *   `assertionMaxAge`, `nbf` reached (with the same skew) and `exp` unexpired if present, and a `jti` never used
+ *   before by that key (`model/replay.ts`, which forgets a jti once its assertion would be stale anyway).
  *
- * authorization_code
+ * authorization_code (`model/grants/authorizationCode.ts`)
  * - The code exists, was issued to this client, is unredeemed and younger than `codeLifetime`;
  *   `redirect_uri` is byte-identical to the one it was issued for (RFC 6749 §4.1.3).
- * - PKCE (RFC 7636): a code issued with a challenge needs a `code_verifier` of 43–128 unreserved characters
- *   matching it (S256 or plain); a verifier for a code issued without a challenge is refused. Public
+ * - PKCE (RFC 7636, `model/pkce.ts`): a code issued with a challenge needs a `code_verifier` of 43–128 unreserved
+ *   characters matching it (S256 or plain); a verifier for a code issued without a challenge is refused. Public
  *   clients must send a challenge when authorizing (`requirePkceForPublicClients`).
  * - A replayed code fails and revokes every token of the family issued from it (RFC 6749 §4.1.2).
  * - A revoked consent issues nothing; a pending one issues tokens with `status: "pending"`.
  *
- * refresh_token (also `grant_type: "refresh"`, the spec examples' spelling, unless `acceptRefreshGrantQuirk` is off)
+ * refresh_token (also `grant_type: "refresh"`, the spec examples' spelling, unless `acceptRefreshGrantQuirk` is
+ * off; `model/grants/refreshToken.ts`)
  * - The token exists, is a refresh token of this client, its family and consent are live and it has not
  *   outlived `refreshTokenLifetime`. Another client's token is refused as "token was not issued to this client".
+ * - Past the consent's `validity_end_date`, `refreshAfterValidityEnd` refuses the refresh ("authorization is
+ *   outside its validity period") or issues tokens that read nothing.
  * - With rotation, each refresh supersedes the token with a new one; reusing a superseded token after
  *   `refreshReuseGrace` revokes the whole family (RFC 9700 §4.14); inside the grace it refreshes again
  *   without revoking. Without rotation the same refresh token comes back.
- * - An optional `scope` may narrow, never widen, the granted scopes (RFC 6749 §6).
+ * - An optional `scope` may narrow, never widen, the granted scopes (RFC 6749 §6, `model/scopes.ts`).
  *
- * client_credentials
+ * client_credentials (`model/grants/clientCredentials.ts`)
  * - Public clients (no secret, no service-account key) are refused as unauthorized for the grant.
- * - With `client_secret`, or with `client_assertion` + `client_assertion_type` = jwt-bearer (never both):
- *   the assertion is an ES256 JWT whose `iss` names one of this client's keys, signed by it (raw R||S),
- *   the key unexpired, `aud` equal to the policy's audience, `iat` no further ahead than `assertionIatSkew`
- *   nor older than `assertionMaxAge`, an unexpired `exp` if any, and a `jti` never used before by that key.
- * - The token is an ES256 JWT signed with the server's seed-derived key, like the spec's example
- *   (`exp = iat + lifetime`, `iss` = base URL + "/v1/auth_tokens", `scope`, `sub` = client id, `ver: 1`,
+ * - The token is an ES256 JWT signed with the server's seed-derived key (`model/signingKey.ts`), like the spec's
+ *   example (`exp = iat + lifetime`, `iss` = base URL + "/v1/auth_tokens", `scope`, `sub` = client id, `ver: 1`,
  *   `jti`), with no refresh token. An optional `scope` narrows the client's scopes.
  *
- * DELETE /v1/access_tokens (RFC 7009)
+ * DELETE /v1/access_tokens (RFC 7009, `model/revocation.ts`)
  * - Client authentication as above; an unknown or already revoked token still answers 200; another
  *   client's token is refused. `token_type_hint` is only a hint: every kind of token is searched.
  * - Revoking an access token kills it alone; revoking a refresh token kills its family's refresh tokens,
- *   and its access tokens too when `cascadeRevocation` is on.
+ *   and its access tokens too when `cascadeRevocation` is on (`model/families.ts`).
  *
- * GET /v1/vehicleinfo
- * - `authorization: Bearer <token>`: 200 `{vin, sub}` of the consent that minted a live, unexpired access
- *   token whose consent is approved and inside its validity window; else 401 `invalid_token` with one of
+ * GET /v1/vehicleinfo (`model/vehicleInfo.ts`)
+ * - `authorization: Bearer <token>`, one b64token after one or more spaces (`bearer.ts`); no token, two tokens or
+ *   two headers answer 400 `invalid_request` (RFC 6750 §3.1). Else 200 `{vin, sub}` of the consent that minted a
+ *   live, unexpired access token whose consent is approved and inside its validity window; else 401 with one of
  *   "access token is missing", "access token is invalid" (unknown, revoked, a refresh or client-credentials
- *   token), "consent is revoked", "access token is expired", "consent is pending", and, a description HM
- *   does not document, "consent is outside its validity period".
+ *   token), "consent is revoked", "consent is removed by OEM", "access token is expired", "consent is pending",
+ *   and, a description HM does not document, "consent is outside its validity period" (`model/tokenStatus.ts`).
+ * - `resourceErrorShape` answers those 401s in the shapes of HM's other resource APIs instead, `{errors, request_id}`
+ *   or a bare array, with HM's details ("Invalid token", "Expired token", "No active consent", …).
  *
- * Consent (control functions, for the FakeServer and the consent page)
- * - `authorize` checks the client, the exact redirect URI, the vehicle and the challenge, then creates a
- *   consent and a single-use code. Withdrawing a consent kills every token minted from it, for good.
+ * Consent (control functions, for the FakeServer and the consent page; `model/consent.ts`)
+ * - `authorize` checks the client, the exact redirect URI, the vehicle (default: the first registered), the
+ *   validity window (an end after the start) and the challenge, then creates a consent and a single-use code.
+ *   Withdrawing a consent (by the owner, or the carmaker) kills every token minted from it, for good.
+ * - Registration (`model/registration.ts`) checks clients, keys and vehicles against their schemas and refuses an
+ *   id registered twice; clients and vehicles keep their order of registration.
  *
- * State and history
- * - Every token, code and authorization id carries 128 bits from the seeded PRNG, formatted like a UUID,
- *   and a sequential handle (`at#3`, `rt#4`, `code#1`, `fam#2`) that inspection and history use instead.
+ * State, memory and history
+ * - Every token, code and family carries a sequential handle (`at#3`, `rt#4`, `code#1`, `fam#2`) that inspection
+ *   and history use instead of its value (`model/handles.ts`); a handle finds its record through the serial it
+ *   carries, and listings walk indexes kept in order, page by bounded page (`model/log.ts`, `model/inspect.ts`).
+ * - What can no longer change an answer is forgotten (`model/prune.ts`): client-credentials tokens as they expire,
+ *   access tokens `forgetAfter` after they expire, whole grants `forgetAfter` after they died. A superseded refresh
+ *   token is recognised as long as its family lives, and `forgetAfter` after.
  * - The history keeps the last `historyLimit` exchanges, with every secret replaced by its handle or
- *   "<redacted>".
+ *   "<redacted>" (`model/history.ts`).
  *
  * @since 0.1.0
  */
@@ -306,52 +328,48 @@ export interface SeenAssertions {
   readonly order: Log<{ readonly key: string; readonly forgetAt: number }>
 }
 
-/** What a serial was given to: a token or code (by its value) or a family (by its handle). */
-export interface Issued {
-  readonly kind: "token" | "code" | "family"
-  readonly key: string
-}
-
-/** A family's tokens: every value, newest first, and its newest refresh and access tokens. */
+/**
+ * A family's tokens by value: its refresh tokens newest first (kept as long as the family lives, for reuse
+ * detection), and its access tokens oldest first, each leaving as it is forgotten, the oldest first.
+ */
 export interface FamilyTokens {
-  readonly tokens: List.List<string>
-  readonly refresh: string
-  readonly access: string
-}
-
-/** A token the server forgets at `at`, in a queue kept in the order of that instant. */
-export interface Due {
-  readonly value: string
-  readonly at: number
+  readonly refresh: List.List<string>
+  readonly access: Log<string>
 }
 
 /**
- * The whole server: immutable, persistent maps so a step copies only what it touches. Memory stays bounded: what
- * can no longer change an answer is forgotten (see `internal/model/prune.ts`), and every listing reads an index
- * kept in order rather than sorting.
+ * The whole server: immutable, persistent structures so a step copies only what it touches. Each kind of record sits
+ * in a log by its serial (a consent by its `seq`), and every value the server hands out carries that serial (see
+ * `internal/model/rng.ts`), so a record is found from its value or handle in O(log n) with no map keyed by secrets,
+ * and every listing reads in order rather than sorting. Memory stays bounded: what can no longer change an answer
+ * is forgotten (see `internal/model/prune.ts`).
  */
 export interface State {
   readonly policy: Policy
   readonly rng: Rng
+  /** Mixed into the serial every value carries, so that values look alike from no seed to the next. */
+  readonly salt: number
   readonly serial: number
   readonly signingKey: KeyObject
   /** In the order of registration (a map copied on each registration, which is rare). */
   readonly clients: ReadonlyMap<string, Client>
   /** In the order of registration: the first is the consent page's default. */
   readonly vehicles: ReadonlyMap<string, Vehicle>
-  readonly consents: HashMap.HashMap<string, Consent>
-  /** Authorization ids by `Consent.seq`. */
-  readonly consentOrder: Log<string>
-  readonly codes: HashMap.HashMap<string, AuthorizationCode>
-  readonly tokens: HashMap.HashMap<string, Token>
-  readonly families: HashMap.HashMap<string, Family>
-  /** Every family's tokens, by family handle. */
-  readonly familyTokens: HashMap.HashMap<string, FamilyTokens>
-  /** Every token, code and family still kept, at position serial − 1: lookups by handle, listings in order. */
-  readonly issued: Log<Issued>
-  /** When tokens that can never matter again are forgotten: client-credentials ones at expiry, access ones later. */
-  readonly expiries: { readonly clientCredentials: Log<Due>; readonly access: Log<Due> }
-  /** The position in `consentOrder` where the sweep for dead grants goes on. */
+  /** By `Consent.seq`. */
+  readonly consents: Log<Consent>
+  /** Tokens, codes and families by serial − 1; `values` holds each token's and code's value at its serial too. */
+  readonly tokens: Log<Token>
+  readonly codes: Log<AuthorizationCode>
+  readonly families: Log<Family>
+  readonly values: Log<string>
+  /** Every family's tokens, by the family's serial − 1. */
+  readonly familyTokens: Log<FamilyTokens>
+  /**
+   * The tokens to forget, by value, in issue order, which is the order they fall due in (lifetimes are the
+   * policy's): client-credentials ones at expiry, access ones `forgetAfter` after it.
+   */
+  readonly expiries: { readonly clientCredentials: Log<string>; readonly access: Log<string> }
+  /** The position in `consents` where the sweep for dead grants goes on. */
   readonly sweep: number
   readonly assertions: SeenAssertions
   readonly history: Log<HistoryEntry>

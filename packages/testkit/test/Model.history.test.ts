@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, HashMap, Option } from "effect"
+import { Either, Option } from "effect"
+import * as Log from "../src/internal/model/log.js"
 import * as Model from "../src/Model.js"
 import { Harness, OTHER, signAssertion, VERIFIER, WEB } from "./fixtures.js"
 
@@ -101,14 +102,14 @@ describe("Model history and inspection", () => {
     for (let i = 0; i < 100; i++) h.send({ body: "{}" })
     expect(Model.history(h.state).map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => 60 + i))
     // positions 60 to 99 fill three blocks of 32 (32–63, 64–95, 96–127); none before them is kept
-    expect(HashMap.size(h.state.history.blocks)).toBe(3)
+    expect(Log.blockCount(h.state.history)).toBe(3)
   })
 
   it("keeps nothing with historyLimit 0", () => {
     const h = new Harness({ policy: { historyLimit: 0 } })
     for (let i = 0; i < 40; i++) h.send({ body: "{}" })
     expect(Model.history(h.state)).toEqual([])
-    expect(HashMap.size(h.state.history.blocks)).toBe(1)
+    expect(Log.blockCount(h.state.history)).toBe(1)
   })
 
   it("traces each family's lineage, with the status of every token", () => {

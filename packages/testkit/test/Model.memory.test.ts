@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Either, HashMap } from "effect"
+import * as Log from "../src/internal/model/log.js"
 import * as Model from "../src/Model.js"
 import { Harness, hmError, oauthError, signAssertion, WEB } from "./fixtures.js"
 
@@ -20,7 +21,9 @@ describe("Model memory", () => {
     expect(Model.counts(h.state).tokens).toBe(3)
     h.advance(300).vehicleInfo("any")
     expect(Model.counts(h.state).tokens).toBe(0)
-    expect(HashMap.size(h.state.issued.blocks)).toBe(1)
+    // their blocks are gone too: nothing is left of them
+    expect(Log.blockCount(h.state.tokens)).toBe(0)
+    expect(Log.blockCount(h.state.values)).toBe(0)
     expect(h.vehicleInfo(tokens[0]!).json).toEqual(invalidToken)
     expect(h.revoke({ token: tokens[0]!, ...credentials }).status).toBe(200)
   })
@@ -118,6 +121,18 @@ describe("Model memory", () => {
     expect(Model.consents(h.state).length).toBe(counts.consents)
   })
 
+  it("keeps a long-lived family's list to what it still holds: forgotten access tokens leave it", () => {
+    const h = new Harness({ policy: { rotateRefreshTokens: false, forgetAfter: 60 } })
+    const login = h.login()
+    for (let i = 0; i < 500; i++) h.advance(600).refresh(login.refreshToken)
+    const [family] = Model.families(h.state, h.now)
+    const kept = Log.toArray(h.state.familyTokens)[0]!
+    // a refresh every ten minutes, each access token living an hour and remembered a minute more: seven kept
+    expect(kept.access.count).toBeLessThanOrEqual(7)
+    expect(family!.lineage.filter((token) => token.kind === "access")).toHaveLength(kept.access.count)
+    expect(Model.counts(h.state).tokens).toBe(1 + kept.access.count)
+  })
+
   it("forgets with forgetAfter as the policy says", () => {
     const h = new Harness({ policy: { forgetAfter: 0 } })
     const login = h.login()
@@ -203,8 +218,8 @@ describe("Model listings", () => {
 
   it("looks at a bounded stretch per page: a sparse filter answers a short page and a cursor to go on", () => {
     const big = new Harness()
-    // a code, a family and two tokens per login: 24,000 records before the one client-credentials token
-    for (let i = 0; i < 6000; i++) big.login()
+    // a code, a family and two tokens per login: 6,000 records before the one client-credentials token
+    for (let i = 0; i < 1500; i++) big.login()
     big.post({ grant_type: "client_credentials", ...credentials })
     const first = Model.tokenPage(big.state, big.now, { kind: "client_credentials" })
     expect(first.items).toEqual([])

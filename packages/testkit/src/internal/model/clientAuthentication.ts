@@ -9,7 +9,7 @@ import { Either } from "effect"
 import type { Client, Policy, State } from "../../Model.js"
 import { acceptAssertion } from "./assertion.js"
 import { missingParameters, type OAuthError, OAuthErrors } from "./errors.js"
-import { clientOf } from "./lookup.js"
+import { clientOf } from "./records.js"
 import { type Params, param } from "./wire.js"
 
 // One call to `crypto.hash` (Node 20.12 on) costs about half of `createHash().update().digest()`, and every request
@@ -31,12 +31,25 @@ const secretDigest = (client: Client, secret: string): Buffer => {
   return computed
 }
 
+// A client sends the same secret with every request: the digests of the last few secrets sent are remembered (a
+// memo of a pure function: the answer is the same either way), emptied whole once 64 are held.
+const sentDigests = new Map<string, Buffer>()
+
+const sentDigest = (given: string): Buffer => {
+  const known = sentDigests.get(given)
+  if (known !== undefined) return known
+  if (sentDigests.size >= 64) sentDigests.clear()
+  const computed = digest(given)
+  sentDigests.set(given, computed)
+  return computed
+}
+
 /**
  * Compares a client's secret in constant time. Comparing SHA-256 digests, not the secrets, gives
  * `timingSafeEqual` equal lengths, so a wrong guess does not even learn the secret's length.
  */
 const secretMatches = (client: Client, secret: string, given: string): boolean =>
-  crypto.timingSafeEqual(secretDigest(client, secret), digest(given))
+  crypto.timingSafeEqual(secretDigest(client, secret), sentDigest(given))
 
 /** The credential a request presents. */
 type Credential =

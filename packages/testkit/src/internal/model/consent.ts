@@ -1,4 +1,4 @@
-import { Either, HashMap } from "effect"
+import { Either } from "effect"
 import type {
   AuthorizationCode,
   Authorized,
@@ -11,11 +11,10 @@ import type {
 } from "../../Model.js"
 import { patch, update } from "./copy.js"
 import { mint } from "./handles.js"
-import { push } from "./log.js"
-import { clientOf, consentOf } from "./lookup.js"
 import { bindChallenge } from "./pkce.js"
 import { sweepGrants } from "./prune.js"
-import { uuid } from "./rng.js"
+import { clientOf, consentOf, putCode, putConsent } from "./records.js"
+import { serialUuid, uuid } from "./rng.js"
 import { after } from "./time.js"
 
 // the scopes of the spec's example token response
@@ -58,12 +57,14 @@ export const authorize = (
   const challenge = bindChallenge(state.policy, client.secret === undefined, codeChallenge, codeChallengeMethod)
   if (Either.isLeft(challenge)) return Either.left(challenge.left)
 
-  const [authorizationId, afterId] = uuid(state.rng)
+  // the authorization id carries the consent's place in the order, as a value carries its serial (`records.ts`)
+  const seq = state.consents.tail
+  const [authorizationId, afterId] = serialUuid(state.rng, seq, state.salt)
   const [subject, rng] = sub === undefined ? uuid(afterId) : [sub, afterId]
   const [code, next] = mint(update(state, { rng }), "code")
   const consent: Consent = {
     authorizationId,
-    seq: next.consentOrder.tail,
+    seq,
     code: code.handle,
     clientId,
     vin,
@@ -87,11 +88,7 @@ export const authorize = (
     expiresAt: after(now, state.policy.codeLifetime),
     ...(challenge.right === undefined ? {} : { challenge: challenge.right })
   }
-  const consented = update(next, {
-    consents: HashMap.set(next.consents, authorizationId, consent),
-    consentOrder: push(next.consentOrder, authorizationId),
-    codes: HashMap.set(next.codes, code.value, record)
-  })
+  const consented = putCode(putConsent(next, consent), record, code.value)
   // each consent is the one source of new grants: sweeping two for each keeps the dead ones few
   return Either.right([{ code: code.value, authorizationId }, sweepGrants(consented, now, 2)])
 }
@@ -103,9 +100,7 @@ const changeConsent = (
 ): Either.Either<State, ConsentError> => {
   const consent = consentOf(state, authorizationId)
   if (consent === undefined) return Either.left({ _tag: "UnknownConsent", authorizationId })
-  return Either.map(change(consent), (changed) =>
-    changed === consent ? state : update(state, { consents: HashMap.set(state.consents, authorizationId, changed) })
-  )
+  return Either.map(change(consent), (changed) => (changed === consent ? state : putConsent(state, changed)))
 }
 
 /** Approves a pending consent; a revoked consent stays revoked (the owner must authorize again). */

@@ -1,7 +1,6 @@
-import { HashMap } from "effect"
 import type { RevocationReason, State } from "../../Model.js"
-import { patch, update } from "./copy.js"
-import { familyOf } from "./lookup.js"
+import { patch } from "./copy.js"
+import { familyOf, putFamily } from "./records.js"
 
 /** Revokes a family's refresh tokens, and its access tokens with `accessTokens`; earlier revocations stand. */
 export const revokeFamily = (
@@ -18,5 +17,5 @@ export const revokeFamily = (
     refreshTokensRevoked: family.refreshTokensRevoked ?? revocation,
     ...(accessTokens ? { accessTokensRevoked: family.accessTokensRevoked ?? revocation } : {})
   })
-  return update(state, { families: HashMap.set(state.families, handle, revoked) })
+  return putFamily(state, revoked)
 }

@@ -1,7 +1,6 @@
-import type { Issued, State } from "../../Model.js"
+import type { State } from "../../Model.js"
 import { update } from "./copy.js"
-import { push } from "./log.js"
-import { uuid } from "./rng.js"
+import { serialUuid } from "./rng.js"
 
 /** The prefix of a handle, naming what it stands for. */
 export type HandlePrefix = "at" | "rt" | "cc" | "code" | "fam"
@@ -12,30 +11,16 @@ export interface Handle {
   readonly serial: number
 }
 
-const kinds: { readonly [P in HandlePrefix]: Issued["kind"] } = {
-  at: "token",
-  rt: "token",
-  cc: "token",
-  code: "code",
-  fam: "family"
-}
-
-/**
- * The next sequential handle (`at#3`): what inspection and history show instead of a secret value. The record it
- * names is entered in `issued` at once, at position serial − 1, by `value` (a token's or code's) or, for a family,
- * by its handle.
- */
-export const nextHandle = (state: State, prefix: HandlePrefix, value?: string): readonly [Handle, State] => {
+/** The next sequential handle (`at#3`): what inspection and history show instead of a secret value. */
+export const nextHandle = (state: State, prefix: HandlePrefix, rng = state.rng): readonly [Handle, State] => {
   const serial = state.serial + 1
-  const handle = `${prefix}#${serial}`
-  const issued = push(state.issued, { kind: kinds[prefix], key: value ?? handle })
-  return [{ handle, serial }, update(state, { serial, issued })]
+  return [{ handle: `${prefix}#${serial}`, serial }, update(state, { serial, rng })]
 }
 
-/** A fresh secret value (a seeded random UUID) and its handle. */
+/** A fresh secret value (a seeded random UUID carrying the serial, see `records.ts`) and its handle. */
 export const mint = (state: State, prefix: HandlePrefix): readonly [Handle & { readonly value: string }, State] => {
-  const [value, rng] = uuid(state.rng)
-  const [{ handle, serial }, next] = nextHandle(update(state, { rng }), prefix, value)
+  const [value, rng] = serialUuid(state.rng, state.serial + 1, state.salt)
+  const [{ handle, serial }, next] = nextHandle(state, prefix, rng)
   return [{ handle, serial, value }, next]
 }
 

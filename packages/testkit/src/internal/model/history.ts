@@ -3,7 +3,7 @@ import { bearerToken } from "../bearer.js"
 import type { JsonObject } from "../fields.js"
 import { update } from "./copy.js"
 import { dropOldest, push, size } from "./log.js"
-import { handleOf } from "./lookup.js"
+import { handleOf } from "./records.js"
 import type { Params, Reply } from "./wire.js"
 
 const REDACTED = "<redacted>"

@@ -2,7 +2,7 @@
  * Reading the state: every listing walks an index kept in order (`issued`, `consentOrder`, the history, a family's
  * token list) and never sorts; a page looks at a bounded stretch of it, so no listing takes long.
  */
-import { HashMap, Option } from "effect"
+import { Option } from "effect"
 import type {
   AccessToken,
   Client,
@@ -25,14 +25,13 @@ import type {
   Vehicle
 } from "../../Model.js"
 import { patch } from "./copy.js"
-import { serialOf } from "./handles.js"
-import { get, type Log, scan, size, toArray } from "./log.js"
-import * as lookup from "./lookup.js"
+import { get, type Log, scan, toArray } from "./log.js"
+import * as records from "./records.js"
 import { publicJwk } from "./signingKey.js"
 import { tokenStatus } from "./tokenStatus.js"
 
 /** How many slots of an index one page looks at, at most: a few milliseconds of work. */
-const SCAN_SLOTS = 20_000
+const SCAN_SLOTS = 5_000
 const DEFAULT_LIMIT = 100
 const MAX_LIMIT = 1000
 
@@ -64,15 +63,12 @@ export const client = (state: State, clientId: string): Option.Option<Client> =>
 export const vehicles = (state: State): ReadonlyArray<Vehicle> => [...state.vehicles.values()]
 
 const consentById = (state: State, authorizationId: string): Consent | undefined =>
-  lookup.consentOf(state, authorizationId)
+  records.consentOf(state, authorizationId)
 
-export const consents = (state: State): ReadonlyArray<Consent> =>
-  toArray(state.consentOrder).flatMap((id) => consentById(state, id) ?? [])
+export const consents = (state: State): ReadonlyArray<Consent> => toArray(state.consents)
 
 export const consentPage = (state: State, query: ConsentQuery = {}): Page<Consent> =>
-  page(state.consentOrder, query, 0, (id) => {
-    const found = consentById(state, id)
-    if (found === undefined) return undefined
+  page(state.consents, query, 0, (found) => {
     if (query.clientId !== undefined && found.clientId !== query.clientId) return undefined
     if (query.vin !== undefined && found.vin !== query.vin) return undefined
     return query.status === undefined || found.status === query.status ? found : undefined
@@ -81,32 +77,52 @@ export const consentPage = (state: State, query: ConsentQuery = {}): Page<Consen
 export const consent = (state: State, authorizationId: string): Option.Option<Consent> =>
   Option.fromNullable(consentById(state, authorizationId))
 
-const tokenAt = (state: State, issued: { readonly kind: string; readonly key: string }): Token | undefined =>
-  issued.kind === "token" ? lookup.tokenOf(state, issued.key) : undefined
-
 export const tokens = (state: State, now: number): ReadonlyArray<TokenView> =>
-  toArray(state.issued).flatMap((issued) => {
-    const found = tokenAt(state, issued)
-    return found === undefined ? [] : [tokenView(state, now, found)]
-  })
+  toArray(state.tokens).map((found) => tokenView(state, now, found))
 
 export const token = (state: State, now: number, handle: string): Option.Option<TokenView> => {
-  const serial = serialOf(handle, ["at", "rt", "cc"])
-  const issued = serial === undefined ? undefined : get(state.issued, serial - 1)
-  const found = issued === undefined ? undefined : tokenAt(state, issued)
-  return found?.handle === handle ? Option.some(tokenView(state, now, found)) : Option.none()
+  const found = records.tokenByHandle(state, handle)
+  return found === undefined ? Option.none() : Option.some(tokenView(state, now, found))
 }
 
-/** A family's tokens still kept, in issue order. */
-const familyTokens = (state: State, handle: string): ReadonlyArray<AccessToken | RefreshToken> => {
-  const known = lookup.familyTokensOf(state, handle)
-  if (known === undefined) return []
-  const found: Array<AccessToken | RefreshToken> = []
-  for (const value of known.tokens) {
-    const kept = lookup.tokenOf(state, value)
-    if (kept !== undefined && kept.kind !== "client_credentials") found.push(kept)
+/**
+ * A family's tokens still kept, in issue order (its refresh and access tokens merged by serial); with `newest`, only
+ * that many of the newest, and whether older ones were left out. Only what is listed is looked at.
+ */
+const familyTokens = (
+  state: State,
+  handle: string,
+  newest = Number.POSITIVE_INFINITY
+): { readonly tokens: ReadonlyArray<AccessToken | RefreshToken>; readonly older: boolean } => {
+  const known = records.familyTokensOf(state, handle)
+  if (known === undefined) return { tokens: [], older: false }
+  const refresh: Array<RefreshToken> = []
+  let moreRefresh = false
+  for (const value of known.refresh) {
+    if (refresh.length >= newest) {
+      moreRefresh = true
+      break
+    }
+    const kept = records.tokenOf(state, value)
+    if (kept?.kind === "refresh") refresh.push(kept)
   }
-  return found.reverse()
+  const access: Array<AccessToken> = []
+  let position = known.access.tail - 1
+  for (; position >= known.access.head && access.length < newest; position--) {
+    const value = get(known.access, position)
+    const kept = value === undefined ? undefined : records.tokenOf(state, value)
+    if (kept?.kind === "access") access.push(kept)
+  }
+  // both newest first: merged newest first, then turned to issue order
+  const merged: Array<AccessToken | RefreshToken> = []
+  let r = 0
+  let a = 0
+  while (merged.length < newest && (r < refresh.length || a < access.length)) {
+    const takeRefresh = a >= access.length || (r < refresh.length && refresh[r]!.serial > access[a]!.serial)
+    merged.push(takeRefresh ? refresh[r++]! : access[a++]!)
+  }
+  const older = r < refresh.length || a < access.length || moreRefresh || position >= known.access.head
+  return { tokens: merged.reverse(), older }
 }
 
 /** The family a token listing is confined to by its filters, if any: its tokens are listed from its own index. */
@@ -114,8 +130,7 @@ const familyFilter = (state: State, query: TokenQuery): string | undefined => {
   if (query.family !== undefined) return query.family
   if (query.authorizationId === undefined) return undefined
   const found = consentById(state, query.authorizationId)
-  const code = found === undefined ? undefined : get(state.issued, (serialOf(found.code, ["code"]) ?? 0) - 1)
-  const redeemed = code?.kind === "code" ? lookup.codeOf(state, code.key)?.redeemed : undefined
+  const redeemed = found === undefined ? undefined : records.codeByHandle(state, found.code)?.code.redeemed
   // a consent never redeemed has no tokens: a family that cannot exist lists none
   return redeemed?.family ?? "fam#0"
 }
@@ -129,14 +144,11 @@ export const tokenPage = (state: State, now: number, query: TokenQuery = {}): Pa
   }
   const family = familyFilter(state, query)
   if (family === undefined) {
-    return page(state.issued, query, 1, (issued) => {
-      const found = tokenAt(state, issued)
-      return found === undefined ? undefined : keep(found)
-    })
+    return page(state.tokens, query, 1, keep)
   }
   const after = query.after ?? 0
   const limit = limitOf(query)
-  const listed = familyTokens(state, family).filter((found) => found.serial > after)
+  const listed = familyTokens(state, family).tokens.filter((found) => found.serial > after)
   const items: Array<TokenView> = []
   for (const [index, found] of listed.entries()) {
     const kept = keep(found)
@@ -147,25 +159,19 @@ export const tokenPage = (state: State, now: number, query: TokenQuery = {}): Pa
 }
 
 export const handleOf = (state: State, value: string): Option.Option<string> =>
-  Option.fromNullable(lookup.handleOf(state, value))
+  Option.fromNullable(records.handleOf(state, value))
 
 const familyView = (state: State, now: number, family: Family, newest?: number): FamilyView => {
-  const all = familyTokens(state, family.handle)
-  const kept = newest === undefined || all.length <= newest ? all : all.slice(all.length - newest)
-  const lineage: ReadonlyArray<LineageTokenView> = kept.map((found) => tokenView(state, now, found))
-  return kept.length < all.length ? patch(family, { lineage, olderTokens: true as const }) : patch(family, { lineage })
+  const { tokens, older } = familyTokens(state, family.handle, newest)
+  const lineage: ReadonlyArray<LineageTokenView> = tokens.map((found) => tokenView(state, now, found))
+  return older ? patch(family, { lineage, olderTokens: true as const }) : patch(family, { lineage })
 }
 
 export const families = (state: State, now: number): ReadonlyArray<FamilyView> =>
-  toArray(state.issued).flatMap((issued) => {
-    const found = issued.kind === "family" ? lookup.familyOf(state, issued.key) : undefined
-    return found === undefined ? [] : [familyView(state, now, found)]
-  })
+  toArray(state.families).map((found) => familyView(state, now, found))
 
 export const familyPage = (state: State, now: number, query: FamilyQuery = {}): Page<FamilyView> =>
-  page(state.issued, query, 1, (issued) => {
-    const found = issued.kind === "family" ? lookup.familyOf(state, issued.key) : undefined
-    if (found === undefined) return undefined
+  page(state.families, query, 1, (found) => {
     if (query.clientId !== undefined && found.clientId !== query.clientId) return undefined
     if (query.authorizationId !== undefined && found.authorizationId !== query.authorizationId) return undefined
     return familyView(state, now, found, query.lineage)
@@ -177,11 +183,11 @@ export const historyPage = (state: State, query: PageQuery = {}): Page<HistoryEn
   page(state.history, query, 0, (entry) => entry)
 
 export const counts = (state: State): Counts => ({
-  consents: HashMap.size(state.consents),
-  codes: HashMap.size(state.codes),
-  tokens: HashMap.size(state.tokens),
-  families: HashMap.size(state.families),
-  history: size(state.history)
+  consents: state.consents.count,
+  codes: state.codes.count,
+  tokens: state.tokens.count,
+  families: state.families.count,
+  history: state.history.count
 })
 
 export const signingPublicKey = (state: State) => publicJwk(state.signingKey)

@@ -4,7 +4,7 @@ import { problems } from "../problems.js"
 import { empty } from "./log.js"
 import { defaultPolicy, PolicyOverrides } from "./policy.js"
 import { registerClient, registerVehicle } from "./registration.js"
-import { seeded } from "./rng.js"
+import { hex, seeded } from "./rng.js"
 import { deriveSigningKey } from "./signingKey.js"
 
 const validOverrides = Schema.validateEither(PolicyOverrides, { errors: "all", onExcessProperty: "error" })
@@ -27,21 +27,22 @@ const registerAll = <A>(
 export const make = (options: MakeOptions = {}): Either.Either<State, RegistrationError> => {
   const overrides = validOverrides(options.policy ?? {})
   if (Either.isLeft(overrides)) return Either.left({ _tag: "InvalidPolicy", problems: problems(overrides.left) })
-  const [signingKey, rng] = deriveSigningKey(seeded(options.seed ?? 0))
+  const [signingKey, keyed] = deriveSigningKey(seeded(options.seed ?? 0))
+  const [salt, rng] = hex(keyed, 1)
   const initial: State = {
     policy: { ...defaultPolicy, ...overrides.right },
     rng,
+    salt: Number.parseInt(salt, 16),
     serial: 0,
     signingKey,
     clients: new Map(),
     vehicles: new Map(),
-    consents: HashMap.empty(),
-    consentOrder: empty(),
-    codes: HashMap.empty(),
-    tokens: HashMap.empty(),
-    families: HashMap.empty(),
-    familyTokens: HashMap.empty(),
-    issued: empty(),
+    consents: empty(),
+    tokens: empty(),
+    codes: empty(),
+    families: empty(),
+    values: empty(),
+    familyTokens: empty(),
     expiries: { clientCredentials: empty(), access: empty() },
     sweep: 0,
     assertions: { byKey: HashMap.empty(), order: empty() },

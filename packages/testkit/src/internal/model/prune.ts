@@ -16,27 +16,28 @@
  * forgotten, and by a sweep that visits two consents for every new one: every consent is visited again and again,
  * and the dead are never more than about as many as the live.
  */
-import { HashMap, List } from "effect"
-import type { Consent, Due, State } from "../../Model.js"
+import { List } from "effect"
+import type { Consent, State, Token } from "../../Model.js"
 import { update } from "./copy.js"
-import { serialOf } from "./handles.js"
-import { dropOldest, get, type Log, oldest, remove, scan } from "./log.js"
-import { codeOf, consentOf, familyOf, familyTokensOf, tokenOf } from "./lookup.js"
+import { dropOldest, get, type Log, oldest, scan, toArray } from "./log.js"
+import {
+  codeByHandle,
+  consentOf,
+  dropCode,
+  dropConsent,
+  dropFamily,
+  dropToken,
+  familyOf,
+  familyTokensOf,
+  putFamilyTokens,
+  tokenOf
+} from "./records.js"
 import { after } from "./time.js"
 
 /** Forgets one token, if the server still has it. */
 const forgetToken = (state: State, value: string): State => {
   const token = tokenOf(state, value)
-  if (token === undefined) return state
-  return update(state, { tokens: HashMap.remove(state.tokens, value), issued: remove(state.issued, token.serial - 1) })
-}
-
-/** The code a consent was given, with its value, if the server still has it. */
-const codeGiven = (state: State, consent: Consent) => {
-  const serial = serialOf(consent.code, ["code"])
-  const issued = serial === undefined ? undefined : get(state.issued, serial - 1)
-  const code = issued?.kind === "code" ? codeOf(state, issued.key) : undefined
-  return code === undefined || issued === undefined ? undefined : { value: issued.key, code }
+  return token === undefined ? state : dropToken(state, token)
 }
 
 const earliest = (a: number | undefined, b: number | undefined): number | undefined =>
@@ -45,7 +46,7 @@ const earliest = (a: number | undefined, b: number | undefined): number | undefi
 /** When a grant died (nothing of it can change an answer from then on but its wording), or undefined while it lives. */
 export const diedAt = (state: State, consent: Consent): number | undefined => {
   if (consent.status === "revoked") return consent.revokedAt
-  const found = codeGiven(state, consent)
+  const found = codeByHandle(state, consent.code)
   if (found === undefined) return consent.createdAt
   const { code } = found
   const familyHandle = code.redeemed?.family
@@ -53,7 +54,7 @@ export const diedAt = (state: State, consent: Consent): number | undefined => {
   const tokens = familyHandle === undefined ? undefined : familyTokensOf(state, familyHandle)
   // never redeemed: once the code expired nothing can ever be issued from it
   if (family === undefined || tokens === undefined) return code.expiresAt
-  const refresh = tokenOf(state, tokens.refresh)
+  const refresh = tokenOf(state, List.unsafeHead(tokens.refresh))
   const ended =
     state.policy.refreshAfterValidityEnd === "refuse" && consent.validUntil !== undefined
       ? consent.validUntil
@@ -61,7 +62,8 @@ export const diedAt = (state: State, consent: Consent): number | undefined => {
   const refreshDied = earliest(earliest(family.refreshTokensRevoked?.at, refresh?.expiresAt), ended)
   // a refresh token can still refresh: the grant lives
   if (refreshDied === undefined) return undefined
-  const access = tokenOf(state, tokens.access)
+  const newest = get(tokens.access, tokens.access.tail - 1)
+  const access = newest === undefined ? undefined : tokenOf(state, newest)
   // the newest access token outlives its elders; gone already, it was forgotten after its expiry
   const accessDied =
     access?.kind === "access"
@@ -72,88 +74,98 @@ export const diedAt = (state: State, consent: Consent): number | undefined => {
 
 /** Forgets a grant whole: its consent, code, family and every token of the family. */
 const forgetGrant = (state: State, consent: Consent): State => {
-  let next = update(state, {
-    consents: HashMap.remove(state.consents, consent.authorizationId),
-    consentOrder: remove(state.consentOrder, consent.seq)
-  })
-  const found = codeGiven(next, consent)
+  let next = dropConsent(state, consent)
+  const found = codeByHandle(next, consent.code)
   if (found === undefined) return next
-  next = update(next, {
-    codes: HashMap.remove(next.codes, found.value),
-    issued: remove(next.issued, found.code.serial - 1)
-  })
+  next = dropCode(next, found.code)
   const familyHandle = found.code.redeemed?.family
-  if (familyHandle === undefined) return next
-  const family = familyOf(next, familyHandle)
-  const tokens = familyTokensOf(next, familyHandle)
-  if (family !== undefined) {
-    next = update(next, {
-      families: HashMap.remove(next.families, familyHandle),
-      issued: remove(next.issued, family.serial - 1)
-    })
-  }
+  const family = familyHandle === undefined ? undefined : familyOf(next, familyHandle)
+  if (family === undefined) return next
+  const tokens = familyTokensOf(next, family.handle)
+  next = dropFamily(next, family)
   if (tokens === undefined) return next
-  next = update(next, { familyTokens: HashMap.remove(next.familyTokens, familyHandle) })
-  return List.reduce(tokens.tokens, next, forgetToken)
+  return toArray(tokens.access).reduce(forgetToken, List.reduce(tokens.refresh, next, forgetToken))
 }
 
 /** Forgets the grant of a consent if it died `forgetAfter` ago or longer. */
-const forgetIfDead = (state: State, now: number, authorizationId: string): State => {
-  const consent = consentOf(state, authorizationId)
-  if (consent === undefined) return state
+const forgetIfDead = (state: State, now: number, consent: Consent): State => {
   const died = diedAt(state, consent)
   return died !== undefined && now >= after(died, state.policy.forgetAfter) ? forgetGrant(state, consent) : state
 }
 
 /**
  * Visits `count` consents from the sweep's position on, wrapping round at the end, and forgets the dead grants
- * among them. At most 64 slots of the order are looked at, so a long stretch of forgotten consents costs little.
+ * among them. At most 64 slots are looked at, so a long stretch of forgotten consents costs little.
  */
 export const sweepGrants = (state: State, now: number, count: number): State => {
-  const visited: Array<string> = []
-  const position = scan(state.consentOrder, state.sweep, 64, (authorizationId) => {
-    visited.push(authorizationId)
+  const visited: Array<Consent> = []
+  const position = scan(state.consents, state.sweep, 64, (consent) => {
+    visited.push(consent)
     return visited.length < count
   })
-  let next = update(state, { sweep: position ?? state.consentOrder.head })
-  for (const authorizationId of visited) next = forgetIfDead(next, now, authorizationId)
+  let next = update(state, { sweep: position ?? state.consents.head })
+  for (const consent of visited) next = forgetIfDead(next, now, consent)
   return next
 }
 
-/** Drops the due entries at the head of a queue, forgetting each token they name with `forget`. */
+/**
+ * Forgets the tokens at the head of a queue whose time has come by `now` (`dueAt` of the record): a value whose
+ * token is gone already (with its grant) just leaves the queue.
+ */
 const drain = (
   state: State,
   now: number,
-  queue: (state: State) => Log<Due>,
-  set: (state: State, queue: Log<Due>) => State,
+  queue: (state: State) => Log<string>,
+  set: (state: State, queue: Log<string>) => State,
+  dueAt: (token: Token) => number,
   forget: (state: State, value: string) => State
 ): State => {
   let next = state
-  for (let first = oldest(queue(next)); first !== undefined && first.at <= now; first = oldest(queue(next))) {
-    next = set(forget(next, first.value), dropOldest(queue(next)))
+  for (let value = oldest(queue(next)); value !== undefined; value = oldest(queue(next))) {
+    const token = tokenOf(next, value)
+    if (token !== undefined && dueAt(token) > now) break
+    next = set(token === undefined ? next : forget(next, value), dropOldest(queue(next)))
   }
   return next
 }
 
-/** A forgotten access token may have been its grant's last: the grant is checked then. */
+/**
+ * Forgets an access token, and its place in its family's list, where it is the oldest (access tokens are forgotten
+ * in issue order); it may have been its grant's last, so the grant is checked then.
+ */
 const forgetAccess = (state: State, now: number, value: string): State => {
   const token = tokenOf(state, value)
-  const forgotten = forgetToken(state, value)
-  return token?.kind === "access" ? forgetIfDead(forgotten, now, token.authorizationId) : forgotten
+  if (token?.kind !== "access") return forgetToken(state, value)
+  const family = familyTokensOf(state, token.family)
+  const trimmed =
+    family !== undefined && oldest(family.access) === value
+      ? putFamilyTokens(state, token.family, { refresh: family.refresh, access: dropOldest(family.access) })
+      : state
+  const forgotten = forgetToken(trimmed, value)
+  const consent = consentOf(forgotten, token.authorizationId)
+  return consent === undefined ? forgotten : forgetIfDead(forgotten, now, consent)
 }
 
-/** Forgets every token due by `now`: what a step does after answering. */
+const dueFirst = (state: State, queue: Log<string>, dueAt: (token: Token) => number): number => {
+  const value = oldest(queue)
+  const token = value === undefined ? undefined : tokenOf(state, value)
+  // an empty queue is never due; a forgotten token's entry is due at once
+  return value === undefined ? Number.POSITIVE_INFINITY : token === undefined ? Number.NEGATIVE_INFINITY : dueAt(token)
+}
+
+/** Forgets every token due by `now`: what a step does before it reads the request. */
 export const forgetExpired = (state: State, now: number): State => {
   const { clientCredentials, access } = state.expiries
-  const ccDue = oldest(clientCredentials)
-  const accessDue = oldest(access)
+  const ccDue = (token: Token) => token.expiresAt ?? now
+  const accessDue = (token: Token) => after(token.expiresAt ?? now, state.policy.forgetAfter)
   // the usual step: nothing is due, and nothing is copied
-  if ((ccDue === undefined || ccDue.at > now) && (accessDue === undefined || accessDue.at > now)) return state
+  if (dueFirst(state, clientCredentials, ccDue) > now && dueFirst(state, access, accessDue) > now) return state
   const withoutCc = drain(
     state,
     now,
     (s) => s.expiries.clientCredentials,
     (s, queue) => update(s, { expiries: { clientCredentials: queue, access: s.expiries.access } }),
+    ccDue,
     forgetToken
   )
   return drain(
@@ -161,6 +173,7 @@ export const forgetExpired = (state: State, now: number): State => {
     now,
     (s) => s.expiries.access,
     (s, queue) => update(s, { expiries: { clientCredentials: s.expiries.clientCredentials, access: queue } }),
+    accessDue,
     (s, value) => forgetAccess(s, now, value)
   )
 }

@@ -1,20 +1,20 @@
-import { Either, HashMap } from "effect"
+import { Either } from "effect"
 import type { State, Token } from "../../Model.js"
 import { authenticate, identify } from "./clientAuthentication.js"
-import { patch, update } from "./copy.js"
+import { patch } from "./copy.js"
 import { fail, OAuthErrors } from "./errors.js"
 import { revokeFamily } from "./families.js"
-import { tokenOf } from "./lookup.js"
+import { putToken, tokenOf } from "./records.js"
 import { emptyReply, type Handler, param } from "./wire.js"
 
-const revoke = (state: State, now: number, value: string, token: Token): State => {
+const revoke = (state: State, now: number, token: Token): State => {
   // RFC 7009 §2.1: revoking a refresh token ends the grant: its whole family, and with the cascade the
   // access tokens issued along it
   if (token.kind === "refresh") {
     return revokeFamily(state, now, token.family, "refresh_token_revoked", state.policy.cascadeRevocation)
   }
   if (token.revokedAt !== undefined) return state
-  return update(state, { tokens: HashMap.set(state.tokens, value, patch(token, { revokedAt: now })) })
+  return putToken(state, patch(token, { revokedAt: now }))
 }
 
 /** DELETE /v1/access_tokens (RFC 7009): revokes an access or refresh token of the authenticated client. */
@@ -34,5 +34,5 @@ export const revocation: Handler = (state, now, { params, headers }) => {
   if (token === undefined) return [emptyReply(200), authenticated.right]
   // RFC 7009 §2.1: a client may revoke only the tokens issued to it
   if (token.clientId !== client.id) return fail(authenticated.right, OAuthErrors.revokeTokenOfOtherClient)
-  return [emptyReply(200), revoke(authenticated.right, now, value, token)]
+  return [emptyReply(200), revoke(authenticated.right, now, token)]
 }

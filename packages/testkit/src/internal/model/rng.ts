@@ -48,6 +48,33 @@ const VARIANT: Readonly<Record<string, string>> = Object.fromEntries(
   [..."0123456789abcdef"].map((digit) => [digit, "89ab"[Number.parseInt(digit, 16) & 3]!])
 )
 
+// murmur3's finalizer is a bijection on 32-bit words: each step (xor-shift, multiply by an odd constant) inverts
+const unmix = (x: number): number => {
+  let z = x >>> 0
+  z = (z ^ (z >>> 16)) >>> 0
+  z = Math.imul(z, 0x7ed1b41d) >>> 0
+  z = (z ^ (z >>> 13) ^ (z >>> 26)) >>> 0
+  z = Math.imul(z, 0xa5cb9243) >>> 0
+  return (z ^ (z >>> 16)) >>> 0
+}
+
+/**
+ * A random UUID whose first 32 bits carry `serial`, mixed with the state's `salt` so that consecutive ones share
+ * nothing visible: the server finds the record a value names from its serial, with no map keyed by the value. The
+ * other 90 bits are the generator's, and the value found is compared whole, so a guessed prefix finds nothing.
+ */
+export const serialUuid = (rng: Rng, serial: number, salt: number): readonly [string, Rng] => {
+  const [value, next] = uuid(rng)
+  return [`${wordHex(mix((serial ^ salt) >>> 0))}${value.slice(8)}`, next]
+}
+
+/** The serial a `serialUuid` value carries, or undefined for text that is not one. */
+export const serialOfUuid = (value: string, salt: number): number | undefined => {
+  if (value.length !== 36 || value.charCodeAt(8) !== 45) return undefined
+  const word = Number.parseInt(value.slice(0, 8), 16)
+  return Number.isNaN(word) ? undefined : (unmix(word) ^ salt) >>> 0
+}
+
 /**
  * A random UUID (RFC 9562 §5.4, version 4) from 122 seeded bits, as HM's tokens are and as the spec types the bearer
  * header (`format: uuid`): the version digit 4, the variant 10.

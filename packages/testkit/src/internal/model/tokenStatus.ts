@@ -1,5 +1,5 @@
 import type { State, Token, TokenStatus } from "../../Model.js"
-import { consentOf, familyOf } from "./lookup.js"
+import { consentOf, familyOf } from "./records.js"
 
 const isRevoked = (state: State, token: Token): boolean => {
   if (token.kind === "client_credentials") return token.revokedAt !== undefined

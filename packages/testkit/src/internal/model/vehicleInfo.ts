@@ -2,7 +2,7 @@ import type { State } from "../../Model.js"
 import { parseAuthorization } from "../bearer.js"
 import { withinValidity } from "./consent.js"
 import { type BearerError, BearerErrors, bearerErrorReply, malformedAuthorizationReply } from "./errors.js"
-import { consentOf, tokenOf } from "./lookup.js"
+import { consentOf, tokenOf } from "./records.js"
 import { tokenStatus } from "./tokenStatus.js"
 import { type Handler, jsonReply, type Reply } from "./wire.js"
 

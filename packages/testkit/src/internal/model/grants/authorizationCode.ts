@@ -1,12 +1,11 @@
-import { HashMap } from "effect"
 import type { Family } from "../../../Model.js"
-import { patch, update } from "../copy.js"
+import { patch } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
 import { revokeFamily } from "../families.js"
 import { nextHandle } from "../handles.js"
 import { issueTokens } from "../issue.js"
-import { codeOf, consentOf } from "../lookup.js"
 import { verifierMatches } from "../pkce.js"
+import { codeOf, consentOf, putCode, putFamily } from "../records.js"
 import { consentTokenReply } from "../tokenResponse.js"
 import { param } from "../wire.js"
 import type { Grant } from "./grant.js"
@@ -44,10 +43,7 @@ export const codeGrant: Grant = {
       code: code.handle,
       openedAt: now
     }
-    const redeemed = update(opened, {
-      codes: HashMap.set(opened.codes, value, patch(code, { redeemed: { at: now, family: familyHandle } })),
-      families: HashMap.set(opened.families, familyHandle, family)
-    })
+    const redeemed = putFamily(putCode(opened, patch(code, { redeemed: { at: now, family: familyHandle } })), family)
     const lineage = {
       clientId: client.id,
       authorizationId: consent.authorizationId,

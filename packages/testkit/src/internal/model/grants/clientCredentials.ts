@@ -1,11 +1,11 @@
-import { HashMap } from "effect"
 import type { Client, ClientCredentialsToken, State } from "../../../Model.js"
 import { update } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
 import { nextHandle } from "../handles.js"
 import { signEs256 } from "../jwt.js"
 import { push } from "../log.js"
-import { uuid } from "../rng.js"
+import { putToken } from "../records.js"
+import { serialUuid } from "../rng.js"
 import { requestedScopes } from "../scopes.js"
 import { after } from "../time.js"
 import { tokenReply } from "../tokenResponse.js"
@@ -18,7 +18,8 @@ const issuerFor = (audience: string): string => `${audience.replace(/\/v1\/?$/, 
 
 const issue = (state: State, now: number, client: Client, scopes: ReadonlyArray<string>): readonly [Reply, State] => {
   const { policy } = state
-  const [jti, rng] = uuid(state.rng)
+  // the jti carries the token's serial: the whole JWT is the value a client presents, and this finds its record
+  const [jti, rng] = serialUuid(state.rng, state.serial + 1, state.salt)
   const iat = Math.floor(now / 1000)
   const lifetime = policy.clientCredentialsTokenLifetime
   const scope = scopes.join(" ")
@@ -26,7 +27,7 @@ const issue = (state: State, now: number, client: Client, scopes: ReadonlyArray<
   const claims = { exp: iat + lifetime, iat, iss: issuerFor(policy.audience), scope, sub: client.id, ver: 1, jti }
   const value = signEs256(state.signingKey, { alg: "ES256", typ: "JWT" }, claims)
   // the token is known by its whole JWT, the value a client presents
-  const [{ handle, serial }, next] = nextHandle(update(state, { rng }), "cc", value)
+  const [{ handle, serial }, next] = nextHandle(state, "cc", rng)
   const expiresAt = after(now, lifetime)
   const token: ClientCredentialsToken = {
     kind: "client_credentials",
@@ -40,12 +41,12 @@ const issue = (state: State, now: number, client: Client, scopes: ReadonlyArray<
   }
   // it reads no vehicle even while live: nothing about it matters once it expires
   const expiries = {
-    clientCredentials: push(next.expiries.clientCredentials, { value, at: expiresAt }),
+    clientCredentials: push(next.expiries.clientCredentials, value),
     access: next.expiries.access
   }
   return [
     tokenReply(policy, { access_token: value, expires_in: lifetime, scope, token_type: "bearer" }),
-    update(next, { tokens: HashMap.set(next.tokens, value, token), expiries })
+    update(putToken(next, token, value), { expiries })
   ]
 }
 

@@ -1,9 +1,7 @@
-import { HashMap } from "effect"
-import { patch, update } from "../copy.js"
 import { fail, OAuthErrors } from "../errors.js"
 import { revokeFamily } from "../families.js"
-import { issueTokens } from "../issue.js"
-import { consentOf, tokenOf } from "../lookup.js"
+import { issueTokens, superseded } from "../issue.js"
+import { consentOf, putToken, tokenOf } from "../records.js"
 import { requestedScopes } from "../scopes.js"
 import { after } from "../time.js"
 import { consentTokenReply } from "../tokenResponse.js"
@@ -52,8 +50,9 @@ export const refreshGrant: Grant = {
     // without rotation the same refresh token comes back
     if (refreshToken === undefined) return [consentTokenReply(policy, consent, scopes, accessToken, value), issued]
     // inside the grace a superseded token rotates again; its first successor stays live
-    const superseded = token.supersededAt === undefined ? patch(token, { supersededAt: now }) : token
-    const next = update(issued, { tokens: HashMap.set(issued.tokens, value, superseded) })
+    if (token.supersededAt !== undefined)
+      return [consentTokenReply(policy, consent, scopes, accessToken, refreshToken), issued]
+    const next = putToken(issued, superseded(token, now))
     return [consentTokenReply(policy, consent, scopes, accessToken, refreshToken), next]
   }
 }
