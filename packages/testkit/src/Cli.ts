@@ -9,7 +9,7 @@
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Effect, Layer, Option } from "effect"
 import * as Demo from "./Demo.js"
 import * as FakeHttpServer from "./FakeHttpServer.js"

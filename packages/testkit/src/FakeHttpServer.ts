@@ -14,8 +14,10 @@
  * @since 0.1.0
  */
 import { createServer, type RequestListener } from "node:http"
-import { HttpRouter, HttpServer, type HttpServerError } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import * as FakeServer from "./FakeServer.js"
 import { defaultMaxBodyBytes } from "./internal/bodyLimit.js"

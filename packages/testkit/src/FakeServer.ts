@@ -19,12 +19,11 @@
  *
  * @since 0.1.0
  */
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Context, Data, type Duration, Effect, Layer, type Redacted } from "effect"
 import type * as Faults from "./Faults.js"
 import * as InMemoryHttpClient from "./InMemoryHttpClient.js"
 import * as internal from "./internal/fakeServer.js"
-import { framed } from "./internal/framing.js"
 import type * as Model from "./Model.js"
 
 /**
@@ -175,7 +174,10 @@ export interface Consented {
  * @category models
  */
 export interface Service {
-  /** Answers one request as it arrived on the wire, through the scripted faults and the model. */
+  /**
+   * Answers one request as it arrived on the wire, through the scripted faults and the model: the reply as the
+   * wire carries it (a body with its content type and length, see `internal/framing.ts`), or a lost connection.
+   */
   readonly handle: (request: Model.WireRequest) => Effect.Effect<Reply>
   readonly registerClient: (client: Model.ClientRegistration) => Effect.Effect<void, InvalidRegistration>
   readonly registerVehicle: (vehicle: Model.Vehicle) => Effect.Effect<void, InvalidRegistration>
@@ -269,9 +271,6 @@ export const make: (options?: Options) => Effect.Effect<Service, InvalidRegistra
 
 const sandbox = "https://sandbox.api.high-mobility.com"
 
-// the headers a socket would carry: a body's content type and length, none for an empty one
-const asSent = (reply: Reply): Reply => (reply._tag === "Response" ? { _tag: "Response", ...framed(reply) } : reply)
-
 /**
  * An `HttpClient` that delivers every request for `baseUrl`'s origin to the fake server, as it would arrive on the
  * wire (its target as sent: path and query), and refuses the connection to any other origin.
@@ -284,15 +283,12 @@ export const httpClient = (baseUrl: string = sandbox): Effect.Effect<HttpClient.
     const { origin } = new URL(baseUrl)
     return InMemoryHttpClient.make((incoming) =>
       incoming.url.origin === origin
-        ? Effect.map(
-            server.handle({
-              method: incoming.method,
-              path: `${incoming.url.pathname}${incoming.url.search}`,
-              headers: incoming.headers,
-              body: incoming.body
-            }),
-            asSent
-          )
+        ? server.handle({
+            method: incoming.method,
+            path: `${incoming.url.pathname}${incoming.url.search}`,
+            headers: incoming.headers,
+            body: incoming.body
+          })
         : Effect.succeed(refused)
     )
   })

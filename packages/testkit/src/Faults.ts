@@ -20,6 +20,7 @@
 import { Schema } from "effect"
 import type { Reply } from "./FakeServer.js"
 import { Millis, Seconds } from "./internal/durations.js"
+import { frame } from "./internal/framing.js"
 import * as endpoints from "./internal/model/endpoints.js"
 import { hex, type Rng, seeded } from "./internal/model/rng.js"
 import type { WireResponse } from "./Model.js"
@@ -148,19 +149,11 @@ export type Delivery =
   | { readonly _tag: "Act"; readonly delayMillis: number; readonly deliver: (response: WireResponse) => Reply }
   | { readonly _tag: "Never" }
 
-const asSent = (response: WireResponse): Reply => ({
-  _tag: "Response",
-  status: response.status,
-  headers: response.headers,
-  body: response.body
-})
+// every reply leaves framed as the wire carries it, whichever transport carries it
+const asSent = frame
 
-const emptyResponse = (status: number, headers: Readonly<Record<string, string>> = {}): Reply => ({
-  _tag: "Response",
-  status,
-  headers,
-  body: ""
-})
+const emptyResponse = (status: number, headers: Readonly<Record<string, string>> = {}): Reply =>
+  frame({ status, headers, body: "" })
 
 const htmlPage = (status: number) =>
   `<!DOCTYPE html><html><head><title>${status} Bad Gateway</title></head><body><h1>${status} Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>`
@@ -185,12 +178,7 @@ export const delivery = (fault: Fault | undefined): Delivery => {
     case "HtmlErrorPage":
       return {
         _tag: "Answer",
-        reply: {
-          _tag: "Response",
-          status: fault.status,
-          headers: { "content-type": "text/html" },
-          body: htmlPage(fault.status)
-        }
+        reply: frame({ status: fault.status, headers: { "content-type": "text/html" }, body: htmlPage(fault.status) })
       }
     case "Refused":
       return { _tag: "Answer", reply: { _tag: "Refused" } }

@@ -7,7 +7,10 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientError, type HttpClientRequest, UrlParams } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as UrlParams from "@effect/platform/UrlParams"
 import { Effect, Either, Stream } from "effect"
 import type { Reply } from "./FakeServer.js"
 import { TextResponse } from "./internal/textResponse.js"

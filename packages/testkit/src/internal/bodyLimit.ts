@@ -4,17 +4,17 @@
  * connection, as the served fake stops reading and drops it. Neither reaches the model or the fault plan.
  */
 import type { Reply } from "../FakeServer.js"
+import { frame } from "./framing.js"
 
 /** 64 KiB: far more than any request of this API, far less than a client could make a server hold. */
 export const defaultMaxBodyBytes = 64 * 1024
 
 /** The 413 answer. */
-export const tooLarge: Extract<Reply, { readonly _tag: "Response" }> = {
-  _tag: "Response",
+export const tooLarge: Extract<Reply, { readonly _tag: "Response" }> = frame({
   status: 413,
   headers: { "content-type": "application/json" },
   body: JSON.stringify({ error: "invalid_request", error_description: "request body is too large" })
-}
+})
 
 /** Whether a request declares a body over the limit. */
 export const declaredTooLarge = (

@@ -1,8 +1,8 @@
 /**
- * The fake server's state and its control service: the model, the fault plan and the clock offset in one `Ref`,
- * every request one `Ref.modify`.
+ * The fake server's state and its control service: the model, the fault plan and the clock offset in one cell,
+ * every request one synchronous step of it.
  */
-import { Clock, Duration, Effect, Either, Redacted, Ref } from "effect"
+import { Clock, Duration, Effect, Either, Redacted } from "effect"
 import {
   AuthorizeRefused,
   ClockOutOfRange,
@@ -57,9 +57,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
       faults: Faults.plan(options.faults ?? [], options.faultSeed ?? options.seed ?? 0),
       offset: 0
     }
-    const ref = yield* Ref.make(initial)
+    // A cell, not a Ref: every change below is one synchronous function of the state, which nothing can interleave
+    // with, and the hot path (`handle`) then costs no Effect of its own beyond the clock.
+    let current = initial
+    const modify = <A>(f: (state: ServerState) => readonly [A, ServerState]) =>
+      Effect.sync(() => {
+        const [result, next] = f(current)
+        current = next
+        return result
+      })
+    const change = (f: (state: ServerState) => ServerState) => modify((state) => [undefined, f(state)] as const)
     const step = options.step ?? Model.step
-    const now = Effect.zipWith(Clock.currentTimeMillis, Ref.get(ref), (millis, state) => millis + state.offset)
+    const now = Effect.map(Clock.currentTimeMillis, (millis) => millis + current.offset)
 
     /** What the request comes to at the clock's time: a reply now, later or never. */
     const arrive = (
@@ -80,9 +89,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
             return [Effect.succeed(reply), next]
           }
           // the server acts when the request finally reaches it, at the server's time then
-          const later = Effect.flatMap(now, (at) =>
-            Ref.modify(ref, (state) => act(step, state, at, request, delivery.deliver))
-          )
+          const later = Effect.flatMap(now, (at) => modify((state) => act(step, state, at, request, delivery.deliver)))
           return [Effect.zipRight(Effect.sleep(delivery.delayMillis), later), counted]
         }
       }
@@ -92,19 +99,21 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
     const tooLong = Effect.succeed(tooLarge)
     const dropped = Effect.succeed(connectionReset)
 
-    // Every request comes here: one look at the clock, one `Ref.modify`.
+    // Every request comes here: one look at the clock, one step of the state.
     const handle = (request: Model.WireRequest): Effect.Effect<Reply> => {
       if (declaredTooLarge(request.headers, maxBodyBytes)) return tooLong
       // UTF-8 takes at most three bytes per UTF-16 unit: a body a third of the limit long needs no counting
       if (request.body.length > maxBodyBytes / 3 && Buffer.byteLength(request.body) > maxBodyBytes) return dropped
-      return Effect.clockWith((clock) =>
-        Effect.flatten(Ref.modify(ref, (state) => arrive(state, clock.unsafeCurrentTimeMillis(), request)))
-      )
+      return Effect.clockWith((clock) => {
+        const [reply, next] = arrive(current, clock.unsafeCurrentTimeMillis(), request)
+        current = next
+        return reply
+      })
     }
 
     const update = <E>(f: (model: Model.State, now: number) => Either.Either<Model.State, E>) =>
       Effect.flatMap(now, (at) =>
-        Ref.modify(ref, (state): readonly [Either.Either<void, E>, ServerState] =>
+        modify((state): readonly [Either.Either<void, E>, ServerState] =>
           Either.match(f(state.model, at), {
             onLeft: (error) => [Either.left(error), state],
             onRight: (model) => [Either.void, { ...state, model }]
@@ -112,7 +121,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
         )
       ).pipe(Effect.flatten)
 
-    const model_ = Effect.map(Ref.get(ref), (state) => state.model)
+    const model_ = Effect.sync(() => current.model)
     const view = <A>(f: (model: Model.State, now: number) => A) =>
       Effect.flatMap(now, (at) => Effect.map(model_, (model) => f(model, at)))
 
@@ -128,7 +137,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
         ),
       authorize: (request) =>
         Effect.flatMap(now, (at) =>
-          Ref.modify(ref, (state): readonly [Either.Either<Consented, AuthorizeRefused>, ServerState] =>
+          modify((state): readonly [Either.Either<Consented, AuthorizeRefused>, ServerState] =>
             Either.match(Model.authorize(state.model, at, request), {
               onLeft: (reason) => [Either.left(new AuthorizeRefused({ reason })), state],
               onRight: ([authorized, model]) => [
@@ -156,15 +165,14 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidRegis
       advanceClock: (duration) =>
         Effect.flatMap(Clock.currentTimeMillis, (clockMillis) => {
           const millis = Duration.toMillis(duration)
-          return Ref.modify(ref, (state): readonly [boolean, ServerState] => {
+          return modify((state): readonly [boolean, ServerState] => {
             const valid = Number.isFinite(millis) && millis >= 0 && clockMillis + state.offset + millis <= LATEST
             return valid ? [true, { ...state, offset: state.offset + millis }] : [false, state]
           }).pipe(Effect.flatMap((advanced) => (advanced ? Effect.void : Effect.fail(new ClockOutOfRange({ millis })))))
         }),
       reset: (resetOptions) =>
-        Ref.update(ref, (state) => ({ ...initial, offset: resetOptions?.rewindClock === true ? 0 : state.offset })),
-      setFaults: (rules) =>
-        Ref.update(ref, (state) => ({ ...state, faults: { ...Faults.plan(rules), rng: state.faults.rng } })),
+        change((state) => ({ ...initial, offset: resetOptions?.rewindClock === true ? 0 : state.offset })),
+      setFaults: (rules) => change((state) => ({ ...state, faults: { ...Faults.plan(rules), rng: state.faults.rng } })),
       state: model_,
       read: view,
       consents: view(Model.consents),

@@ -9,14 +9,14 @@
  * about doubles the throughput of a served fake under load.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServerRequest } from "@effect/platform-node"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect, Exit, Option, Runtime } from "effect"
 import type * as FakeServer_ from "../../FakeServer.js"
 import { FakeServer } from "../../FakeServer.js"
 import type * as Model from "../../Model.js"
 import { declaredTooLarge, tooLarge } from "../bodyLimit.js"
-import { framed } from "../framing.js"
 import * as endpoints from "../model/endpoints.js"
 
 const toPlatform = ({ body, headers, status }: Model.WireResponse) =>
@@ -40,7 +40,7 @@ const respond = (request: HttpServerRequest.HttpServerRequest, reply: FakeServer
     NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
     return Effect.never
   }
-  return Effect.succeed(toPlatform(framed(reply)))
+  return Effect.succeed(toPlatform(reply))
 }
 
 /**
@@ -50,10 +50,10 @@ const respond = (request: HttpServerRequest.HttpServerRequest, reply: FakeServer
 export const forward = (maxBodyBytes: number) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (declaredTooLarge(request.headers, maxBodyBytes)) return toPlatform(framed(tooLarge))
+    if (declaredTooLarge(request.headers, maxBodyBytes)) return toPlatform(tooLarge)
     const body = yield* request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)), Effect.option)
     // A body that could not be read was too long (chunked, without a length) or cut off by the client.
-    if (Option.isNone(body)) return toPlatform(framed(tooLarge))
+    if (Option.isNone(body)) return toPlatform(tooLarge)
     const server = yield* FakeServer
     const incoming = NodeHttpServerRequest.toIncomingMessage(request)
     const reply = yield* server.handle({
@@ -88,7 +88,7 @@ export const listener = (maxBodyBytes: number) =>
     const runCallback = Runtime.runCallback(yield* Effect.runtime<never>())
     return (request: IncomingMessage, response: ServerResponse): void => {
       if (declaredTooLarge(request.headers, maxBodyBytes)) {
-        write(response, framed(tooLarge))
+        write(response, tooLarge)
         return
       }
       let body = ""
@@ -106,7 +106,7 @@ export const listener = (maxBodyBytes: number) =>
         const interrupt = runCallback(server.handle(wire), {
           onExit: (exit) => {
             if (Exit.isSuccess(exit)) {
-              if (exit.value._tag === "Response") write(response, framed(exit.value))
+              if (exit.value._tag === "Response") write(response, exit.value)
               else request.socket.destroy()
             } else if (!Exit.isInterrupted(exit)) {
               // a defect: the platform answers 500 with no body

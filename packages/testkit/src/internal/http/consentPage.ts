@@ -5,7 +5,8 @@
  * An unknown client or an unregistered `redirect_uri` gets a 400 page and no redirect (RFC 6749 §4.1.2.1):
  * redirecting there would hand the answer to whoever wrote the link.
  */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { FakeServer } from "../../FakeServer.js"
 import * as Model from "../../Model.js"

@@ -8,7 +8,9 @@
  * paged (`after`, `limit`) and filtered, and each reads a bounded stretch of the state: no call holds the event
  * loop for long, however much the server holds.
  */
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Duration, Effect, Option, ParseResult, Schema } from "effect"
 import { FakeServer, type InvalidRegistration } from "../../FakeServer.js"
 import * as Faults from "../../Faults.js"
