@@ -7,7 +7,12 @@ import type { AddressInfo } from "node:net"
 import { announcePort } from "./child-server.js"
 
 const body = Buffer.from(process.argv[2] ?? "{}")
-const headers = { "content-type": "application/json", "content-length": body.length, "cache-control": "no-store", pragma: "no-cache" }
+const headers = {
+  "content-type": "application/json",
+  "content-length": body.length,
+  "cache-control": "no-store",
+  pragma: "no-cache"
+}
 
 const server = createServer((request, response) => {
   request.resume()

@@ -32,8 +32,12 @@ export interface Tally {
 // autocannon checks whether to stop on its sampling tick, 1 s by default: a short load would overrun.
 const sampleMillis = 50
 
-/** Applies `load` over `connections` connections for `millis` ms. */
-export const apply = async (load: Load, connections: number, millis: number): Promise<Tally> => {
+/** How long a load lasts: a time, or a number of requests. */
+export type Extent = { readonly millis: number } | { readonly requests: number }
+
+/** Applies `load` over `connections` connections for `millis` ms (or until it sent `requests` requests). */
+export const apply = async (load: Load, connections: number, extent: number | Extent): Promise<Tally> => {
+  const until = typeof extent === "number" ? { millis: extent } : extent
   let good = 0
   let bad = 0
   const refused: Record<number, number> = {}
@@ -53,7 +57,7 @@ export const apply = async (load: Load, connections: number, millis: number): Pr
     url: load.baseUrl,
     connections,
     pipelining: 1,
-    duration: millis / 1000,
+    ...("millis" in until ? { duration: until.millis / 1000 } : { amount: until.requests }),
     sampleInt: sampleMillis,
     requests: [request]
   })

@@ -13,7 +13,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   "client-overhead": async () => (await import("./client-overhead.js")).benchmark,
   "in-memory": async () => (await import("./in-memory.js")).benchmark,
   served: async () => (await import("./served.js")).benchmark,
-  "property-suite": async () => (await import("./property-suite.js")).benchmark
+  "property-suite": async () => (await import("./property-suite.js")).benchmark,
+  memory: async () => (await import("./memory.js")).benchmark
 }
 
 const { positionals, values } = parseArgs({

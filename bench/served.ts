@@ -61,8 +61,10 @@ const tokensOf = (body: string): { readonly access?: string | undefined; readonl
 }
 
 /** A server under load: where it listens, how to get the first refresh token of a chain, and how to stop it. */
-interface Server {
+export interface Server {
   readonly name: string
+  /** Its process, where it runs in one of its own. */
+  readonly pid?: number | undefined
   readonly baseUrl: string
   /** Where its token endpoint is. */
   readonly tokenPath: string
@@ -106,7 +108,7 @@ const listeningUrl = async (child: ChildProcess): Promise<string> => {
 }
 
 /** Our fake, as a user starts it: the CLI in a child process, configured with the benchmark's client. */
-const testkitCli = async (): Promise<Server> => {
+export const testkitCli = async (): Promise<Server> => {
   const directory = await mkdtemp(join(tmpdir(), "hm-oauth-bench-"))
   const config = join(directory, "config.json")
   // the default policy: refresh tokens rotate, history keeps 10,000 exchanges
@@ -121,6 +123,7 @@ const testkitCli = async (): Promise<Server> => {
   })
   return {
     name: ourName,
+    pid: child.pid,
     baseUrl,
     tokenPath: apiTokenPath,
     // the owner consents on the consent page, then the code is exchanged: a refresh token no one has spent
@@ -169,34 +172,38 @@ const counted = (server: Server, group: string, load: () => Promise<Load.Load>):
   }
 }
 
+/** Client-credentials requests with the benchmark client's secret. */
+export const clientCredentialsLoad = (server: Server): Load.Load => ({
+  baseUrl: server.baseUrl,
+  path: server.tokenPath,
+  body: clientCredentialsBody,
+  good: (body) => tokensOf(body).access !== undefined
+})
+
 const clientCredentials = (server: Server): Counted =>
-  counted(server, "client_credentials", async () => ({
-    baseUrl: server.baseUrl,
-    path: server.tokenPath,
-    body: clientCredentialsBody,
-    good: (body) => tokensOf(body).access !== undefined
-  }))
+  counted(server, "client_credentials", async () => clientCredentialsLoad(server))
 
 /**
  * Refresh chains: a pool of unspent refresh tokens, one per connection, minted before the round. A request takes
  * one, a good answer gives its successor back; a connection finds the pool empty only after a refusal broke a
  * chain, and then sends a token no server issued, to be refused and counted.
  */
-const refresh = (server: Server): Counted =>
-  counted(server, "refresh", async () => {
-    const pool = await Promise.all(Array.from({ length: connections }, server.refreshToken))
-    return {
-      baseUrl: server.baseUrl,
-      path: server.tokenPath,
-      body: () => refreshBody(pool.pop() ?? "spent-refresh-token"),
-      good: (body) => {
-        const { access, refresh } = tokensOf(body)
-        if (access === undefined || refresh === undefined) return false
-        pool.push(refresh)
-        return true
-      }
+export const refreshLoad = async (server: Server, chains = connections): Promise<Load.Load> => {
+  const pool = await Promise.all(Array.from({ length: chains }, server.refreshToken))
+  return {
+    baseUrl: server.baseUrl,
+    path: server.tokenPath,
+    body: () => refreshBody(pool.pop() ?? "spent-refresh-token"),
+    good: (body) => {
+      const { access, refresh } = tokensOf(body)
+      if (access === undefined || refresh === undefined) return false
+      pool.push(refresh)
+      return true
     }
-  })
+  }
+}
+
+const refresh = (server: Server): Counted => counted(server, "refresh", () => refreshLoad(server))
 
 /** The contender's throughput over the baseline's, round by round: how many times as many good answers. */
 const speedup = (comparison: Comparison, group: string, baseline: string): number | undefined => {
