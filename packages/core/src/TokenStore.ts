@@ -97,6 +97,11 @@ export interface GrantRecord extends Omit<GrantTokens, "status"> {
   /** No refresh before this instant (backoff after a transient failure, or the server's `Retry-After`). */
   readonly nextAttemptAt: Option.Option<DateTime.Utc>
   /**
+   * What the last transient failure was (its tag and message, never a token value), so that every node can say why
+   * a grant is backing off; cleared by `commit`.
+   */
+  readonly lastFailure: Option.Option<string>
+  /**
    * A refresh with the stored refresh token may have been processed without its answer being stored: set when a
    * refresh's outcome was unknown, and when `claim` takes over a lease that ran out; cleared by `commit`. A refusal of
    * the refresh token while it is set means `RotationLost`, not a dead consent.
@@ -175,6 +180,8 @@ export interface Backoff {
   readonly failures: number
   readonly nextAttemptAt: DateTime.Utc
   readonly inDoubt: boolean
+  /** What went wrong, as `GrantRecord.lastFailure` keeps it: never a token value. */
+  readonly lastFailure: Option.Option<string>
 }
 
 /**
