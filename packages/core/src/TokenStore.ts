@@ -9,6 +9,14 @@
  *
  * Time is Effect's `Clock`, read by the store at each operation, so `TestClock` drives leases in tests.
  *
+ * The rules the contract suite (`@hm-oauth/testkit/TokenStoreContract`) checks, besides those on each operation:
+ * - a dead grant is written again only by `insert` (onboarding it anew) or `remove`: `commit`, `release` and
+ *   `markDead` answer `Moved` with the dead record, whatever version they name;
+ * - `refreshInDoubt` is set by `claim` (on a take-over) and by `release` (a backoff in doubt), and cleared only by
+ *   `commit` and `insert`;
+ * - `scan` orders grants by `grantId` compared as UTF-16 code units (byte order for ASCII ids, `COLLATE "C"` in
+ *   SQL).
+ *
  * @since 0.2.0
  */
 import { Context, Data, type DateTime, type Effect, type Option, type Redacted, Schema } from "effect"
@@ -185,8 +193,8 @@ export interface Backoff {
 }
 
 /**
- * A page of `scan`: grants in `grantId` order, after the cursor `after`, at most `limit` of them (the store may cap
- * it), filtered by status and by access-token expiry.
+ * A page of `scan`: grants in `grantId` order, after the cursor `after`, at most `limit` of them (at least one; the
+ * store may cap it), filtered by status and by access-token expiry (both when both are given).
  *
  * @since 0.2.0
  * @category models
@@ -201,7 +209,8 @@ export interface ScanQuery {
 }
 
 /**
- * One page of `scan`, and the cursor of the next (`none` on the last page).
+ * One page of `scan`, and the cursor of the next: `none` once no further grant can match. Following `next` from
+ * the first page visits every matching grant exactly once; a page after a full one may come back empty.
  *
  * @since 0.2.0
  * @category models
@@ -259,8 +268,8 @@ export interface Service {
   readonly get: (grantId: string) => Effect.Effect<Option.Option<GrantRecord>, TokenStoreError>
   /**
    * Onboards a grant at version 1 (or, over a dead one or the same grant re-onboarded — same client and
-   * authorization id — at the next version, with lease and failures cleared). A different live grant under the same
-   * id is never overwritten: `GrantExists`.
+   * authorization id, two `none`s being the same — at the next version, with lease, failures and doubt cleared). A
+   * different live (active or pending) grant under the same id is never overwritten: `GrantExists`.
    */
   readonly insert: (grant: NewGrant) => Effect.Effect<GrantRecord, GrantExists | TokenStoreError>
   /**
@@ -280,7 +289,11 @@ export interface Service {
     expectedVersion: number,
     tokens: GrantTokens
   ) => Effect.Effect<WriteOutcome, TokenStoreError>
-  /** Gives the lease up if the version is still `expectedVersion`, recording the backoff of a transient failure if any. */
+  /**
+   * Gives the lease up if the version is still `expectedVersion`. With a backoff (after a transient failure, or a
+   * pending consent checked too early) it records `failures`, `nextAttemptAt` and `lastFailure` as given, and sets
+   * `refreshInDoubt` if the backoff is in doubt (never clears it); without one, nothing but the lease changes.
+   */
   readonly release: (
     grantId: string,
     expectedVersion: number,
