@@ -19,7 +19,8 @@
  *
  * @since 0.2.0
  */
-import { Context, Data, type DateTime, type Effect, type Option, type Redacted, Schema } from "effect"
+import { Context, Data, type DateTime, Effect, Layer, type Option, type Redacted, Schema } from "effect"
+import * as memory from "./internal/memoryTokenStore.js"
 
 /**
  * Where a grant stands: `pending` until the carmaker reports the owner's approval (BMW, MINI), `active` while it
@@ -318,3 +319,20 @@ export interface Service {
  * @category tags
  */
 export class TokenStore extends Context.Tag("@hm-oauth/core/TokenStore")<TokenStore, Service>() {}
+
+/**
+ * A store in this process's memory: for one process that may lose its grants on exit, and for tests. Each `make`
+ * is a new, empty store; share one between several `TokenManager`s to stand for many machines over one database.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<Service> = Effect.sync(memory.make)
+
+/**
+ * A fresh store in memory (see `makeMemory`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, makeMemory)
