@@ -4,7 +4,7 @@
  * superseded one coming back revokes its family at once (reuse grace 0). Time is the `TestClock`.
  */
 import { FakeServer, Model, Testkit } from "@hm-oauth/testkit"
-import { Chunk, Clock, Effect, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+import { Chunk, Clock, Effect, Fiber, Layer, Option, Redacted, Schedule, Stream, TestClock } from "effect"
 import {
   Credentials,
   HmOAuth,
@@ -142,4 +142,12 @@ export const quiet = (manager: TokenManager.Service) =>
       yield* Effect.yieldNow()
     }
     return yield* Effect.dieMessage("the manager's flights did not end")
+  })
+
+/** Subscribes to the manager's events now; the effect it returns waits for the first one tagged `tag`. */
+export const nextEvent = <Tag extends TokenManager.TokenEvent["_tag"]>(manager: TokenManager.Service, tag: Tag) =>
+  Effect.gen(function* () {
+    const first = yield* Effect.fork(Stream.runHead(Stream.filter(manager.events, (event) => event._tag === tag)))
+    yield* Effect.yieldNow()
+    return Effect.map(Fiber.join(first), Option.getOrThrow)
   })

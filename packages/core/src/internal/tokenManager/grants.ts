@@ -300,11 +300,9 @@ export const make = (deps: Deps) => {
       const failure = classify(error)
       switch (failure._tag) {
         case "Refused": {
-          // re-read: if the version moved, another holder refreshed (and spent the token we sent): use its tokens
-          const current = yield* store.get(grantId)
-          if (Option.isNone(current)) return yield* notFound(grantId)
-          if (current.value.version !== version) return again
-          // a refresh that may have been processed without its answer stored explains the refusal
+          // A refresh that may have been processed without its answer stored explains the refusal. `die` names the
+          // version the lease gave: if it moved, another holder took over (and maybe spent the token we sent), and
+          // the next round re-reads the record and uses its tokens: a refusal never wipes a winner's tokens.
           const reason = record.refreshInDoubt ? "RotationLost" : yield* diagnose(record)
           return yield* die(grantId, version, reason)
         }
