@@ -13,7 +13,9 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   "client-overhead": async () => (await import("./client-overhead.js")).benchmark,
   "in-memory": async () => (await import("./in-memory.js")).benchmark,
   served: async () => (await import("./served.js")).benchmark,
-  "property-suite": async () => (await import("./property-suite.js")).benchmark
+  "property-suite": async () => (await import("./property-suite.js")).benchmark,
+  "token-manager": async () => (await import("./token-manager.js")).benchmark,
+  "token-memory": async () => (await import("./token-memory.js")).benchmark
 }
 
 const { positionals, values } = parseArgs({

@@ -428,7 +428,7 @@ export const make = (deps: Deps) => {
             return yield* loop(0)
         }
       })
-    return loop(0).pipe(Effect.withSpan("TokenManager.refresh", { attributes: { grantId } }))
+    return loop(0).pipe(Effect.withSpan("TokenManager.refresh", { attributes: { grantId }, captureStackTrace: false }))
   }
 
   const onboard = (grantId: string, tokens: TokenSet) =>
@@ -451,7 +451,7 @@ export const make = (deps: Deps) => {
       const decision = decide(record, now(), answer)
       if (decision._tag === "Serve") remember(record, decision.until)
       yield* publish(TokenEvent.Onboarded({ grantId, status: record.status === "pending" ? "pending" : "active" }))
-      yield* Effect.logInfo("grant onboarded").pipe(Effect.annotateLogs({ grantId, status: record.status }))
+      yield* Effect.logDebug("grant onboarded").pipe(Effect.annotateLogs({ grantId, status: record.status }))
     })
 
   /** Revokes at the server under the lease (so no refresh runs meanwhile), then marks the grant dead. */

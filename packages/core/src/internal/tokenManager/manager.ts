@@ -73,7 +73,7 @@ export const make = (options: Options) =>
           const now = clock.unsafeCurrentTimeMillis()
           if (served !== undefined && now >= served.refreshAt && now < served.expiresAt) renewInBackground(grantId)
         })
-      }).pipe(Effect.withSpan("TokenManager.accessToken", { attributes: { grantId } }))
+      }).pipe(Effect.withSpan("TokenManager.accessToken", { attributes: { grantId }, captureStackTrace: false }))
 
     const accessToken = (grantId: string) =>
       Effect.suspend(() => cache.fresh(grantId, clock.unsafeCurrentTimeMillis())?.served ?? slowAccessToken(grantId))
