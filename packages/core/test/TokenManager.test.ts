@@ -5,8 +5,23 @@
  * `TokenManager.guarantees.test.ts`; the model-based test in `TokenManager.modelBased.test.ts`.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { FakeServer } from "@hm-oauth/testkit"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
+import { FakeServer, Faults } from "@hm-oauth/testkit"
+import {
+  ConfigProvider,
+  Effect,
+  Exit,
+  Fiber,
+  HashMap,
+  Inspectable,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Stream,
+  TestClock,
+  Tracer
+} from "effect"
 import { HmOAuthConfig, TokenManager, TokenStore } from "../src/index.js"
 import * as Fleet from "./support/fleet.js"
 
@@ -192,6 +207,74 @@ describe("TokenManager", () => {
       expect(Exit.isFailure(exit) && String(exit.cause)).toContain("leaseTime")
       const config = yield* HmOAuthConfig.HmOAuthConfig
       expect(config.clientId).toBe(Fleet.CLIENT.id)
+    }).pipe(Effect.provide(Fleet.layer()))
+  )
+
+  it.scoped("no token value reaches a log line, a span or an event, and every operation is a span", () =>
+    Effect.gen(function* () {
+      const seen: Array<string> = []
+      const spans: Array<Tracer.Span> = []
+      const native = yield* Effect.tracer
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: (f, fiber) => native.context(f, fiber)
+      })
+      const logger = Logger.make(({ annotations, cause, message }) => {
+        seen.push(Inspectable.format({ message, annotations: HashMap.toEntries(annotations), cause: String(cause) }))
+      })
+      const run = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        effect.pipe(
+          Effect.withTracer(tracer),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(LogLevel.All)
+        )
+      const manager = yield* run(Fleet.node(yield* TokenStore.makeMemory))
+      const events = yield* Effect.fork(Stream.runCollect(Stream.take(manager.events, 7)))
+      yield* Effect.yieldNow()
+      const fake = yield* FakeServer.FakeServer
+      const first = yield* Fleet.consent(Fleet.VINS[0])
+      const second = yield* Fleet.consent(Fleet.VINS[1], "pending")
+      yield* run(manager.onboard("car-1", first.tokens))
+      yield* run(manager.onboard("car-2", second.tokens))
+      yield* run(Effect.flip(manager.accessToken("car-2")))
+      yield* TestClock.adjust(2 * Fleet.HOUR)
+      const refreshed = yield* run(manager.accessToken("car-1"))
+      yield* run(manager.invalidate("car-1", refreshed))
+      yield* fake.setFaults([Faults.sometimes("token", 1, Faults.serverError(503))])
+      yield* run(manager.invalidate("car-1", yield* manager.accessToken("car-1")).pipe(Effect.flip))
+      yield* fake.setFaults([Faults.sometimes("token", 1, Faults.commitThenLose)])
+      yield* TestClock.adjust(2 * Fleet.HOUR)
+      yield* run(Effect.flip(manager.accessToken("car-1")))
+      yield* fake.setFaults([])
+      yield* run(manager.applicationToken("vehicle:data"))
+      yield* run(manager.revoke("car-2"))
+      yield* run(manager.forget("car-2"))
+      const published = [...(yield* Fiber.join(events))].map((event) => Inspectable.format(event))
+      const state = yield* fake.state
+      const secrets = [...HashMap.keys(state.tokens), Fleet.CLIENT.secret]
+      const text = [...seen, ...published, ...spans.map((span) => Inspectable.format([...span.attributes]))].join("\n")
+      expect(seen.length).toBeGreaterThan(0)
+      for (const secret of secrets) expect(text).not.toContain(secret)
+      expect(new Set(spans.map((span) => span.name))).toEqual(
+        new Set([
+          "TokenManager.onboard",
+          "TokenManager.accessToken",
+          "TokenManager.refresh",
+          "TokenManager.invalidate",
+          "TokenManager.applicationToken",
+          "TokenManager.renewApplicationToken",
+          "TokenManager.revoke",
+          "TokenManager.forget",
+          "TokenEndpoint.refresh",
+          "TokenEndpoint.clientCredentials",
+          "VehicleInfo.get",
+          "Revocation.revoke"
+        ])
+      )
     }).pipe(Effect.provide(Fleet.layer()))
   )
 })
