@@ -287,13 +287,16 @@ const fromConfig: Config.Config<Options> = Config.all({
     Config.map(Option.getOrUndefined)
   ),
   pendingCheckInterval: optionalDuration("HM_OAUTH_PENDING_CHECK_INTERVAL"),
+  pollInterval: optionalDuration("HM_OAUTH_POLL_INTERVAL"),
+  idleTimeToLive: optionalDuration("HM_OAUTH_IDLE_TIME_TO_LIVE"),
   nodeId: Config.string("HM_OAUTH_NODE_ID").pipe(Config.option, Config.map(Option.getOrUndefined))
 })
 
 /**
  * The token manager configured from `Config` (the environment by default): `HM_OAUTH_REFRESH_AHEAD`,
  * `HM_OAUTH_REFRESH_JITTER`, `HM_OAUTH_CLOCK_SKEW`, `HM_OAUTH_LEASE_TIME`, `HM_OAUTH_BACKOFF_INITIAL`,
- * `HM_OAUTH_BACKOFF_MAX`, `HM_OAUTH_PENDING_CHECK_INTERVAL` (durations, e.g. `5 minutes`),
+ * `HM_OAUTH_BACKOFF_MAX`, `HM_OAUTH_PENDING_CHECK_INTERVAL`, `HM_OAUTH_POLL_INTERVAL`, `HM_OAUTH_IDLE_TIME_TO_LIVE`
+ * (durations, e.g. `5 minutes`),
  * `HM_OAUTH_MAX_REFRESHES_IN_FLIGHT` and `HM_OAUTH_NODE_ID`; each optional, with the defaults of `Options`.
  *
  * @since 0.2.0

@@ -25,7 +25,9 @@ export const make = <A, E>(): Effect.Effect<Flights<A, E>, never, Scope.Scope> =
       Option.getOrElse(FiberMap.unsafeGet(map, key), () => run(key, Effect.either(work)))
     return {
       start,
-      join: (key, work) => Effect.suspend(() => Effect.flatten(Fiber.join(start(key, work)))),
+      // `await`, not `join`: a caller takes the flight's outcome, never its fiber refs (log annotations, spans…),
+      // and ten thousand callers then cost no merging of fiber refs
+      join: (key, work) => Effect.suspend(() => Effect.flatten(Effect.flatten(Fiber.await(start(key, work))))),
       running: (key) => FiberMap.unsafeHas(map, key),
       size: FiberMap.size(map)
     }

@@ -495,5 +495,5 @@ export const make = (deps: Deps) => {
 
   const forget = (grantId: string) => Effect.tap(store.remove(grantId), () => Effect.sync(() => cache.delete(grantId)))
 
-  return { settle, onboard, revoke, forget, refreshPoint }
+  return { settle, onboard, revoke, forget }
 }
