@@ -6,11 +6,11 @@
  * @since 0.2.0
  */
 
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { TokenStore } from "@hm-oauth/core"
-import { Config, ConfigError, Effect, Either, Layer, Redacted } from "effect"
+import { Cause, Config, ConfigError, Duration, Effect, Either, Layer, Redacted } from "effect"
 import * as Cipher from "./internal/cipher.js"
 import { classify, fromSqlError } from "./internal/errors.js"
 import * as Migrate from "./internal/migrate.js"
@@ -71,25 +71,36 @@ const openFailure = (cause: unknown) => {
 }
 
 /**
- * SQLite in WAL mode with a 5-second busy timeout: several processes on one machine may share the file, each
- * statement waiting its turn for the write lock. `synchronous` stays `FULL`, so a committed refresh survives a power
- * loss, not only a crash.
+ * A SQLite client for the store: WAL mode (effect's client sets it) and a busy timeout, so several processes on one
+ * machine can share the file, each statement waiting its turn for the write lock. better-sqlite3 throws from its
+ * constructor (a missing directory, a file that is not a database): that defect of the client's layer is read back
+ * here as the store failing to open.
+ */
+const sqliteClient = (filename: string, busyTimeout: Duration.DurationInput) =>
+  Layer.provideMerge(
+    Layer.effectDiscard(
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        Effect.mapError(
+          sql`PRAGMA busy_timeout = ${sql.literal(String(Duration.toMillis(busyTimeout)))}`,
+          fromSqlError("open")
+        )
+      )
+    ),
+    Layer.catchAllCause(SqliteClient.layer({ filename }), (cause) => Layer.fail(openFailure(Cause.squash(cause))))
+  )
+
+/**
+ * SQLite, the embedded default: one file (created if missing), shared by the processes of one machine through WAL
+ * mode, each statement waiting up to `busyTimeout` (5 seconds by default) for the write lock before failing
+ * `Unavailable`. `synchronous` stays `FULL`, so a committed refresh survives a power loss, not only a crash.
  *
  * @since 0.2.0
  * @category layers
  */
 export const layerSqlite = (
-  options: Options & { readonly filename: string }
+  options: Options & { readonly filename: string; readonly busyTimeout?: Duration.DurationInput | undefined }
 ): Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> =>
-  layer(options).pipe(
-    Layer.provide(
-      // better-sqlite3 throws from its constructor (a missing directory, a file that is not a database): that is a
-      // defect of the client's layer, read back here as the store failing to open.
-      Layer.catchAllCause(SqliteClient.layer({ filename: options.filename }), (cause) =>
-        Layer.fail(openFailure(cause._tag === "Die" ? cause.defect : cause._tag === "Fail" ? cause.error : cause))
-      )
-    )
-  )
+  layer(options).pipe(Layer.provide(sqliteClient(options.filename, options.busyTimeout ?? "5 seconds")))
 
 /**
  * PostgreSQL, for a fleet of machines sharing one store. Takes `@effect/sql-pg`'s client options (`url`, or host,
