@@ -54,7 +54,8 @@ export const make = (cipher: Cipher) =>
       )
     })
 
-    // A compare-and-set write: `Written` when the row was at the expected version, else `Moved` with the row as it is.
+    // A compare-and-set write: `Written` when the row was live at the expected version, else `Moved` with the row as
+    // it is (a dead grant is written again only by `insert` or `remove`).
     const write = (operation: Operation, grantId: string, statement: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
       Effect.flatMap(
         one(operation, grantId, statement),
@@ -164,7 +165,7 @@ RETURNING ${cols}`.withoutTransform
   scopes = ${JSON.stringify(tokens.scopes)}, status = ${tokens.status}, valid_from = ${millis(tokens.validFrom)},
   valid_until = ${millis(tokens.validUntil)}, lease_owner = NULL, lease_until = NULL, lease_taken_over = 0,
   failures = 0, next_attempt_at = NULL, refresh_in_doubt = 0, version = version + 1, updated_at = ${now}
-WHERE grant_id = ${grantId} AND version = ${expectedVersion}
+WHERE grant_id = ${grantId} AND version = ${expectedVersion} AND status <> 'dead'
 RETURNING ${cols}`.withoutTransform
         )
       })
@@ -184,7 +185,7 @@ RETURNING ${cols}`.withoutTransform
           grantId,
           sql`UPDATE hm_oauth_grants SET lease_owner = NULL, lease_until = NULL, lease_taken_over = 0,
   version = version + 1, updated_at = ${now}${recorded}
-WHERE grant_id = ${grantId} AND version = ${expectedVersion}
+WHERE grant_id = ${grantId} AND version = ${expectedVersion} AND status <> 'dead'
 RETURNING ${cols}`.withoutTransform
         )
       })
@@ -197,7 +198,7 @@ RETURNING ${cols}`.withoutTransform
           grantId,
           sql`UPDATE hm_oauth_grants SET status = 'dead', dead_reason = ${reason}, lease_owner = NULL,
   lease_until = NULL, lease_taken_over = 0, version = version + 1, updated_at = ${now}
-WHERE grant_id = ${grantId} AND version = ${expectedVersion}
+WHERE grant_id = ${grantId} AND version = ${expectedVersion} AND status <> 'dead'
 RETURNING ${cols}`.withoutTransform
         )
       })
@@ -210,8 +211,7 @@ RETURNING ${cols}`.withoutTransform
 
     const scan: TokenStore.Service["scan"] = (query) =>
       Effect.gen(function* () {
-        const limit = Math.max(0, Math.min(Math.floor(query.limit), maxScanLimit))
-        if (limit === 0) return { records: [], next: Option.none() }
+        const limit = Math.max(1, Math.min(Math.floor(query.limit), maxScanLimit))
         const conditions = [
           ...(query.status === undefined ? [] : [sql`status = ${query.status}`]),
           ...(query.expiresBefore === undefined
