@@ -201,7 +201,7 @@ describe("StoreEncryption.config", () => {
     const bad = read({ HM_OAUTH_STORE_KEY: `k2:${key}`, HM_OAUTH_STORE_PREVIOUS_KEYS: "nocolon-secretvalue" })
     expect(String(bad)).toContain("HM_OAUTH_STORE_PREVIOUS_KEYS: expected ID:BASE64")
     expect(String(bad)).not.toContain("secretvalue")
-    expect(Either.isLeft(StoreEncryption.parseKey(Redacted.make("bad id:" + key)))).toBe(true)
+    expect(Either.isLeft(StoreEncryption.parseKey(Redacted.make(`bad id:${key}`)))).toBe(true)
   })
 
   it("SqlTokenStore.layerConfig fails on a bad HM_OAUTH_STORE_URL before opening anything", () => {

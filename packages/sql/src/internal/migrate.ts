@@ -14,7 +14,7 @@ const incompatible = (detail: string) =>
   new TokenStore.TokenStoreError({ reason: "Incompatible", operation: "open", detail })
 
 // Codes of a race lost to another process creating the same table or taking the same lock.
-const raceCodes = new Set(["23505", "42P07", "40P01", "SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"])
+const raceCodes = new Set(["23505", "42P07", "42710", "40P01", "SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"])
 
 // A failure while migrating: a lost race is tried again; what the database says about itself (a foreign table of the
 // same name, a statement it cannot run) means its schema is not ours.

@@ -1,12 +1,22 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { TokenStore } from "@hm-oauth/core"
-import { Array as Arr, Clock, DateTime, Effect, Either, Option } from "effect"
+import { Array as Arr, Clock, Context, DateTime, Effect, Either, Option } from "effect"
 import type { Cipher } from "./cipher.js"
 import { fromSqlError } from "./errors.js"
 import { columns, type Decoded, decode, millis } from "./rows.js"
 
 type Operation = TokenStore.TokenStoreError["operation"]
+
+/**
+ * Runs a store operation outside any transaction the caller has open: `@effect/sql` would otherwise run its
+ * statements on that transaction's connection (whatever database it belongs to), and a commit rolled back with the
+ * caller's transaction would lose a refresh token the server has already rotated. A write is durable when it returns.
+ */
+const detached = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.mapInputContext(effect, (context: Context.Context<never>) =>
+    Context.omit(SqlClient.TransactionConnection)(context)
+  )
 
 /** The most rows one `scan` page returns, whatever the caller asks: a page is one statement's result in memory. */
 export const maxScanLimit = 1000
@@ -234,7 +244,16 @@ RETURNING ${cols}`.withoutTransform
         }
       })
 
-    const service: TokenStore.Service = { get, insert, claim, commit, release, markDead, remove, scan }
+    const service: TokenStore.Service = {
+      get: (grantId) => detached(get(grantId)),
+      insert: (grant) => detached(insert(grant)),
+      claim: (grantId, lease) => detached(claim(grantId, lease)),
+      commit: (grantId, expectedVersion, tokens) => detached(commit(grantId, expectedVersion, tokens)),
+      release: (grantId, expectedVersion, backoff) => detached(release(grantId, expectedVersion, backoff)),
+      markDead: (grantId, expectedVersion, reason) => detached(markDead(grantId, expectedVersion, reason)),
+      remove: (grantId) => detached(remove(grantId)),
+      scan: (query) => detached(scan(query))
+    }
     return service
   })
 
@@ -242,40 +261,45 @@ const reencryptPage = 500
 
 /** See `SqlTokenStore.reencrypt`. */
 export const reencrypt = (cipher: Cipher) =>
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    const prefix = `${cipher.currentKeyId}:`
-    const stale = (column: string) => sql`substr(${sql.literal(column)}, 1, ${prefix.length}) <> ${prefix}`
-    let after: string | undefined
-    let rewritten = 0
-    while (true) {
-      const page = yield* Effect.flatMap(
-        Effect.mapError(
-          sql`SELECT ${sql.literal(columns)} FROM hm_oauth_grants WHERE ${sql.and([
-            ...(after === undefined ? [] : [sql`grant_id > ${after}`]),
-            sql`(${stale("access_token")} OR (refresh_token IS NOT NULL AND ${stale("refresh_token")}))`
-          ])} ORDER BY grant_id LIMIT ${reencryptPage}`.withoutTransform,
-          fromSqlError("scan")
-        ),
-        (found) =>
-          Either.all(found.map((row) => decode(cipher, row))).pipe(
-            Either.mapLeft((detail) => new TokenStore.TokenStoreError({ reason: "Corrupt", operation: "scan", detail }))
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    detached(
+      Effect.gen(function* () {
+        const prefix = `${cipher.currentKeyId}:`
+        const stale = (column: string) => sql`substr(${sql.literal(column)}, 1, ${prefix.length}) <> ${prefix}`
+        let after: string | undefined
+        let rewritten = 0
+        while (true) {
+          const page = yield* Effect.flatMap(
+            Effect.mapError(
+              sql`SELECT ${sql.literal(columns)} FROM hm_oauth_grants WHERE ${sql.and([
+                ...(after === undefined ? [] : [sql`grant_id > ${after}`]),
+                sql`(${stale("access_token")} OR (refresh_token IS NOT NULL AND ${stale("refresh_token")}))`
+              ])} ORDER BY grant_id LIMIT ${reencryptPage}`.withoutTransform,
+              fromSqlError("scan")
+            ),
+            (found) =>
+              Either.all(found.map((row) => decode(cipher, row))).pipe(
+                Either.mapLeft(
+                  (detail) => new TokenStore.TokenStoreError({ reason: "Corrupt", operation: "scan", detail })
+                )
+              )
           )
-      )
-      for (const { record } of page) {
-        const access = cipher.seal(record.grantId, "access_token", record.accessToken)
-        const refresh = Option.getOrNull(
-          Option.map(record.refreshToken, (token) => cipher.seal(record.grantId, "refresh_token", token))
-        )
-        // the version is the compare-and-set and stays as it is: the tokens are the same, only their ciphertext moved
-        const updated = yield* sql`UPDATE hm_oauth_grants SET access_token = ${access}, refresh_token = ${refresh}
+          for (const { record } of page) {
+            const access = cipher.seal(record.grantId, "access_token", record.accessToken)
+            const refresh = Option.getOrNull(
+              Option.map(record.refreshToken, (token) => cipher.seal(record.grantId, "refresh_token", token))
+            )
+            // the version is the compare-and-set and stays as it is: the tokens are the same, only their ciphertext moved
+            const updated = yield* sql`UPDATE hm_oauth_grants SET access_token = ${access}, refresh_token = ${refresh}
 WHERE grant_id = ${record.grantId} AND version = ${record.version} RETURNING grant_id`.withoutTransform.pipe(
-          Effect.mapError(fromSqlError("commit", record.grantId))
-        )
-        rewritten += updated.length
-      }
-      const last = page[page.length - 1]
-      if (page.length < reencryptPage || last === undefined) return { rewritten }
-      after = last.record.grantId
-    }
-  })
+              Effect.mapError(fromSqlError("commit", record.grantId))
+            )
+            rewritten += updated.length
+          }
+          const last = page[page.length - 1]
+          if (page.length < reencryptPage || last === undefined) return { rewritten }
+          after = last.record.grantId
+        }
+      })
+    )
+  )
