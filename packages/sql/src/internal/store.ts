@@ -103,8 +103,7 @@ VALUES (${grant.grantId}, ${grant.clientId}, ${authorizationId}, ${tokens.status
 ON CONFLICT (grant_id) DO UPDATE SET
   client_id = excluded.client_id, authorization_id = excluded.authorization_id, status = excluded.status,
   dead_reason = NULL, version = hm_oauth_grants.version + 1, access_token = excluded.access_token,
-  refresh_token = CASE WHEN hm_oauth_grants.status = 'dead' THEN excluded.refresh_token
-    ELSE COALESCE(excluded.refresh_token, hm_oauth_grants.refresh_token) END,
+  refresh_token = excluded.refresh_token,
   expires_at = excluded.expires_at, scopes = excluded.scopes, valid_from = excluded.valid_from,
   valid_until = excluded.valid_until, lease_owner = NULL, lease_until = NULL, lease_taken_over = 0, failures = 0,
   next_attempt_at = NULL, refresh_in_doubt = 0, updated_at = excluded.updated_at
