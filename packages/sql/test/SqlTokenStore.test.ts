@@ -4,34 +4,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { TokenStore } from "@hm-oauth/core"
-import { DateTime, Effect, Option, Redacted, TestClock, Tracer } from "effect"
-import { dialects, storeLayer } from "./support/dialects.js"
+import { DateTime, Effect, Option, Redacted, TestClock } from "effect"
+import { dialects, postgres, storeLayer } from "./support/dialects.js"
 import { encryption, lease, newGrant, tokens } from "./support/fixtures.js"
+import { countStatements } from "./support/statements.js"
 
 const store = TokenStore.TokenStore
-
-/** Counts the statements an effect runs: `@effect/sql` opens one `sql.execute` span per statement. */
-const countStatements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const statements: Array<string> = []
-    const parent = yield* Effect.tracer
-    const tracer = Tracer.make({
-      span: (name, ...rest) => {
-        const span = parent.span(name, ...rest)
-        if (name === "sql.execute") {
-          const attribute = span.attribute.bind(span)
-          span.attribute = (key, value) => {
-            if (key === "db.query.text") statements.push(String(value).split(/\s/)[0]!)
-            attribute(key, value)
-          }
-        }
-        return span
-      },
-      context: parent.context
-    })
-    const result = yield* Effect.withTracer(effect, tracer)
-    return { result, statements }
-  })
 
 for (const dialect of dialects) {
   describe(`SqlTokenStore over ${dialect.name}`, () => {
@@ -193,3 +171,43 @@ for (const dialect of dialects) {
     )
   })
 }
+
+describe("many machines over one PostgreSQL database", () => {
+  it.live("four stores, each with its own pool, claiming the same grants at once: exactly one wins each", () =>
+    Effect.gen(function* () {
+      const url = yield* postgres.fresh
+      const count = 200
+      const ids = Array.from({ length: count }, (_, i) => `g${i}`)
+      yield* Effect.provide(
+        Effect.flatMap(store, (s) => Effect.forEach(ids, (id) => s.insert(newGrant(id)), { discard: true })),
+        storeLayer(postgres, url, { encryption })
+      )
+      const nodes = ["a", "b", "c", "d"]
+      const won = yield* Effect.forEach(
+        nodes,
+        (node, index) =>
+          Effect.provide(
+            Effect.flatMap(store, (s) =>
+              Effect.filter(
+                // half walk forward, half backward, several claims in flight on each
+                index % 2 === 0 ? ids : [...ids].reverse(),
+                (id) => Effect.map(s.claim(id, lease(node, Date.now() + 60_000)), (o) => o._tag === "Claimed"),
+                { concurrency: 4 }
+              )
+            ),
+            storeLayer(postgres, url, { encryption })
+          ),
+        { concurrency: "unbounded" }
+      )
+      const all = won.flat()
+      expect(all).toHaveLength(count)
+      expect(new Set(all).size).toBe(count)
+      const records = yield* Effect.provide(
+        Effect.flatMap(store, (s) => s.scan({ limit: 1000 })),
+        storeLayer(postgres, url, { encryption })
+      )
+      // each grant was claimed once: version 1 from onboarding, 2 from the one claim that won
+      expect(records.records.map((r) => r.version)).toEqual(Array(count).fill(2))
+    })
+  )
+})
