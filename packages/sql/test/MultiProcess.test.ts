@@ -113,8 +113,8 @@ describe("several processes over one SQLite file", () => {
       const all = won.flat()
       expect(all).toHaveLength(count)
       expect(new Set(all).size).toBe(count)
-      // every process won some: they really ran side by side
-      expect(won.map((ids) => ids.length > 0)).toEqual([true, true, true])
+      // (how the wins split depends on how the processes were scheduled: a process that starts late may win none,
+      // and a claim that let a leased grant be claimed again would show as a grant won twice, overlap or not)
       // and the store agrees: each grant is leased to the process that says it won it
       const owners = yield* Effect.flatMap(TokenStore.TokenStore, (tokenStore) =>
         Effect.forEach(all, (id) =>
