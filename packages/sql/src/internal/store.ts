@@ -117,10 +117,15 @@ RETURNING ${cols}`.withoutTransform
         })
       })
 
+    // One try: the compare-and-set, and when it finds nothing, a look at the row to say why. `Missed` is a grant
+    // that was claimable by the time of the look (its lease released, or run out, between the two statements).
     const claimOnce = (
       grantId: string,
       lease: { readonly owner: string; readonly until: DateTime.Utc }
-    ): Effect.Effect<Option.Option<TokenStore.ClaimOutcome>, TokenStore.TokenStoreError> =>
+    ): Effect.Effect<
+      TokenStore.ClaimOutcome | { readonly _tag: "Missed"; readonly record: TokenStore.GrantRecord },
+      TokenStore.TokenStoreError
+    > =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         // A non-null `lease_until` that has run out is a holder that never came back: its refresh may have reached
@@ -135,31 +140,30 @@ RETURNING ${cols}`.withoutTransform
 WHERE grant_id = ${grantId} AND status <> 'dead' AND (lease_until IS NULL OR lease_until <= ${now})
 RETURNING ${cols}`.withoutTransform
         )
-        if (Option.isSome(claimed)) return Option.some(TokenStore.ClaimOutcome.Claimed(claimed.value))
+        if (Option.isSome(claimed)) return TokenStore.ClaimOutcome.Claimed(claimed.value)
         const current = yield* select("claim", grantId)
-        if (Option.isNone(current)) return Option.some(TokenStore.ClaimOutcome.NotFound())
+        if (Option.isNone(current)) return TokenStore.ClaimOutcome.NotFound()
         const { record } = current.value
-        if (record.status === "dead") return Option.some(TokenStore.ClaimOutcome.Dead({ record }))
-        return Option.map(
-          Option.filter(record.lease, (held) => DateTime.toEpochMillis(held.until) > now),
-          (held): TokenStore.ClaimOutcome => TokenStore.ClaimOutcome.Held({ record, lease: held })
-        )
+        if (record.status === "dead") return TokenStore.ClaimOutcome.Dead({ record })
+        if (Option.isSome(record.lease) && DateTime.toEpochMillis(record.lease.value.until) > now) {
+          return TokenStore.ClaimOutcome.Held({ record, lease: record.lease.value })
+        }
+        return { _tag: "Missed", record } as const
       })
 
-    // The lease can be released, or run out, between the UPDATE and the SELECT that explains its failure: then the
-    // grant is claimable again and the claim is retried, a few times, before answering `Held` until now.
+    // A missed claim is tried again, a few times; a grant that keeps slipping away is reported `Held` until now,
+    // which tells the caller to claim again at once.
     const claim: TokenStore.Service["claim"] = (grantId, lease) =>
       Effect.gen(function* () {
-        for (let attempt = 0; attempt < 3; attempt++) {
+        for (let attempt = 1; ; attempt++) {
           const outcome = yield* claimOnce(grantId, lease)
-          if (Option.isSome(outcome)) return outcome.value
+          if (outcome._tag !== "Missed") return outcome
+          if (attempt === 3) {
+            const until = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
+            const owner = Option.match(outcome.record.lease, { onNone: () => "", onSome: (held) => held.owner })
+            return TokenStore.ClaimOutcome.Held({ record: outcome.record, lease: { owner, until } })
+          }
         }
-        const current = yield* select("claim", grantId)
-        const now = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
-        return Option.match(current, {
-          onNone: () => TokenStore.ClaimOutcome.NotFound(),
-          onSome: ({ record }) => TokenStore.ClaimOutcome.Held({ record, lease: { owner: "", until: now } })
-        })
       })
 
     const commit: TokenStore.Service["commit"] = (grantId, expectedVersion, tokens) =>
