@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { TokenStore } from "@hm-oauth/core"
-import { DateTime, Effect, Option, Redacted, TestClock } from "effect"
+import { ConfigProvider, DateTime, Effect, Either, Option, Redacted, TestClock } from "effect"
+import { SqlTokenStore, StoreEncryption } from "../src/index.js"
 import { dialects, postgres, storeLayer } from "./support/dialects.js"
 import { encryption, lease, newGrant, tokens } from "./support/fixtures.js"
 import { countStatements } from "./support/statements.js"
@@ -210,4 +211,33 @@ describe("many machines over one PostgreSQL database", () => {
       expect(records.records.map((r) => r.version)).toEqual(Array(count).fill(2))
     })
   )
+})
+
+describe("SqlTokenStore.layerConfig", () => {
+  const key = `k1:${Buffer.alloc(32, 1).toString("base64")}`
+  for (const dialect of dialects) {
+    it.effect(`opens the ${dialect.name} store HM_OAUTH_STORE_URL names, encrypted under HM_OAUTH_STORE_KEY`, () =>
+      Effect.gen(function* () {
+        const location = yield* dialect.fresh
+        const url = dialect.name === "sqlite" ? `sqlite:${location}` : location
+        const record = yield* Effect.flatMap(store, (s) => s.insert(newGrant("car-1"))).pipe(
+          Effect.provide(SqlTokenStore.layerConfig),
+          Effect.withConfigProvider(ConfigProvider.fromJson({ HM_OAUTH_STORE_URL: url, HM_OAUTH_STORE_KEY: key }))
+        )
+        expect(record.version).toBe(1)
+        // the same database under the same key, opened directly
+        const read = yield* Effect.provide(
+          Effect.flatMap(store, (s) => s.get("car-1")),
+          storeLayer(dialect, location, {
+            encryption: Either.getOrThrow(
+              Either.map(StoreEncryption.parseKey(Redacted.make(key)), (k) => StoreEncryption.keys(k))
+            )
+          })
+        )
+        expect(Option.map(read, (r) => Redacted.value(r.accessToken))).toEqual(
+          Option.some(Redacted.value(record.accessToken))
+        )
+      })
+    )
+  }
 })

@@ -9,14 +9,14 @@ import { columns, type Decoded, decode, millis } from "./rows.js"
 type Operation = TokenStore.TokenStoreError["operation"]
 
 /**
- * Runs a store operation outside any transaction the caller has open: `@effect/sql` would otherwise run its
+ * Runs a store operation in a span of its own, outside any transaction the caller has open: `@effect/sql` would otherwise run its
  * statements on that transaction's connection (whatever database it belongs to), and a commit rolled back with the
  * caller's transaction would lose a refresh token the server has already rotated. A write is durable when it returns.
  */
-const detached = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+const detached = <A, E>(operation: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
   Effect.mapInputContext(effect, (context: Context.Context<never>) =>
     Context.omit(SqlClient.TransactionConnection)(context)
-  )
+  ).pipe(Effect.withSpan(`SqlTokenStore.${operation}`))
 
 /** The most rows one `scan` page returns, whatever the caller asks: a page is one statement's result in memory. */
 export const maxScanLimit = 1000
@@ -248,14 +248,14 @@ RETURNING ${cols}`.withoutTransform
       })
 
     const service: TokenStore.Service = {
-      get: (grantId) => detached(get(grantId)),
-      insert: (grant) => detached(insert(grant)),
-      claim: (grantId, lease) => detached(claim(grantId, lease)),
-      commit: (grantId, expectedVersion, tokens) => detached(commit(grantId, expectedVersion, tokens)),
-      release: (grantId, expectedVersion, backoff) => detached(release(grantId, expectedVersion, backoff)),
-      markDead: (grantId, expectedVersion, reason) => detached(markDead(grantId, expectedVersion, reason)),
-      remove: (grantId) => detached(remove(grantId)),
-      scan: (query) => detached(scan(query))
+      get: (grantId) => detached("get", get(grantId)),
+      insert: (grant) => detached("insert", insert(grant)),
+      claim: (grantId, lease) => detached("claim", claim(grantId, lease)),
+      commit: (grantId, expectedVersion, tokens) => detached("commit", commit(grantId, expectedVersion, tokens)),
+      release: (grantId, expectedVersion, backoff) => detached("release", release(grantId, expectedVersion, backoff)),
+      markDead: (grantId, expectedVersion, reason) => detached("markDead", markDead(grantId, expectedVersion, reason)),
+      remove: (grantId) => detached("remove", remove(grantId)),
+      scan: (query) => detached("scan", scan(query))
     }
     return service
   })
@@ -266,6 +266,7 @@ const reencryptPage = 500
 export const reencrypt = (cipher: Cipher) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     detached(
+      "reencrypt",
       Effect.gen(function* () {
         const prefix = `${cipher.currentKeyId}:`
         const stale = (column: string) => sql`substr(${sql.literal(column)}, 1, ${prefix.length}) <> ${prefix}`
