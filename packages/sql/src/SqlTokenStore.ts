@@ -71,17 +71,27 @@ const openFailure = (cause: unknown) => {
 }
 
 /**
- * A SQLite client for the store: WAL mode (effect's client sets it) and a busy timeout, so several processes on one
- * machine can share the file, each statement waiting its turn for the write lock. better-sqlite3 throws from its
- * constructor (a missing directory, a file that is not a database): that defect of the client's layer is read back
- * here as the store failing to open.
+ * The SQLite client `layerSqlite` opens, for an application that keeps tables of its own in the same file (then
+ * `layer` over it): WAL mode, so several processes on one machine share the file; a busy timeout, each statement
+ * waiting that long for the write lock; and `synchronous = FULL` (better-sqlite3 reopens WAL files at `NORMAL`), so a
+ * commit that returned survives a power loss, not only a crash. better-sqlite3 throws from its constructor (a missing
+ * directory, a file that is not a database): that defect is read back here as a `TokenStoreError` of `open`.
+ *
+ * @since 0.2.0
+ * @category layers
  */
-const sqliteClient = (filename: string, busyTimeout: Duration.DurationInput) =>
+export const layerSqliteClient = (
+  filename: string,
+  busyTimeout: Duration.DurationInput = "5 seconds"
+): Layer.Layer<SqliteClient.SqliteClient | SqlClient.SqlClient, TokenStore.TokenStoreError> =>
   Layer.provideMerge(
     Layer.effectDiscard(
       Effect.flatMap(SqlClient.SqlClient, (sql) =>
         Effect.mapError(
-          sql`PRAGMA busy_timeout = ${sql.literal(String(Duration.toMillis(busyTimeout)))}`,
+          Effect.zipRight(
+            sql`PRAGMA busy_timeout = ${sql.literal(String(Duration.toMillis(busyTimeout)))}`,
+            sql`PRAGMA synchronous = FULL`
+          ),
           fromSqlError("open")
         )
       )
@@ -92,7 +102,7 @@ const sqliteClient = (filename: string, busyTimeout: Duration.DurationInput) =>
 /**
  * SQLite, the embedded default: one file (created if missing), shared by the processes of one machine through WAL
  * mode, each statement waiting up to `busyTimeout` (5 seconds by default) for the write lock before failing
- * `Unavailable`. `synchronous` stays `FULL`, so a committed refresh survives a power loss, not only a crash.
+ * `Unavailable`. `synchronous` is `FULL` (see `layerSqliteClient`).
  *
  * @since 0.2.0
  * @category layers
@@ -100,7 +110,7 @@ const sqliteClient = (filename: string, busyTimeout: Duration.DurationInput) =>
 export const layerSqlite = (
   options: Options & { readonly filename: string; readonly busyTimeout?: Duration.DurationInput | undefined }
 ): Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> =>
-  layer(options).pipe(Layer.provide(sqliteClient(options.filename, options.busyTimeout ?? "5 seconds")))
+  layer(options).pipe(Layer.provide(layerSqliteClient(options.filename, options.busyTimeout)))
 
 /**
  * PostgreSQL, for a fleet of machines sharing one store. Takes `@effect/sql-pg`'s client options (`url`, or host,

@@ -129,3 +129,23 @@ describe("several processes over one SQLite file", () => {
     })
   )
 })
+
+describe("SqlTokenStore.layerSqliteClient", () => {
+  it.effect(
+    "opens every connection, a reopened WAL file too, in WAL mode, synchronous FULL, with the busy timeout",
+    () =>
+      Effect.gen(function* () {
+        const filename = freshSqliteFile()
+        const pragmas = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          Effect.all([sql`PRAGMA journal_mode`, sql`PRAGMA synchronous`, sql`PRAGMA busy_timeout`])
+        ).pipe(Effect.map((rows) => rows.map((row) => Object.values(row[0]!)[0])))
+        const expected = ["wal", 2, 1234]
+        expect(yield* Effect.provide(pragmas, SqlTokenStore.layerSqliteClient(filename, "1234 millis"))).toEqual(
+          expected
+        )
+        expect(yield* Effect.provide(pragmas, SqlTokenStore.layerSqliteClient(filename, "1234 millis"))).toEqual(
+          expected
+        )
+      })
+  )
+})
