@@ -121,14 +121,17 @@ export const layerSqlite = (
  */
 export const layerPg = (
   options: Options & PgClient.PgClientConfig
-): Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> =>
-  layer(options).pipe(
+): Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> => {
+  // the client is given its own options only: the store's keys stay out of the client's `config`
+  const { encryption, migrations, ...client } = options
+  return layer({ encryption, migrations }).pipe(
     Layer.provide(
-      Layer.mapError(PgClient.layer({ applicationName: "hm-oauth", ...options }), (error) =>
+      Layer.mapError(PgClient.layer({ applicationName: "hm-oauth", ...client }), (error) =>
         error._tag === "SqlError" ? fromSqlError("open")(error) : openFailure(error)
       )
     )
   )
+}
 
 /**
  * Where the store lives, as `HM_OAUTH_STORE_URL` gives it.
