@@ -116,15 +116,26 @@ export const config: Config.Config<StoreEncryption> = Config.all({
 }).pipe(
   Config.mapOrFail(({ current, plaintext: plain, previous }) =>
     Option.match(current, {
-      onSome: (key): Either.Either<StoreEncryption, ConfigError.ConfigError> =>
-        plain
-          ? Either.left(
+      onSome: (key): Either.Either<StoreEncryption, ConfigError.ConfigError> => {
+        if (plain) {
+          return Either.left(
+            ConfigError.InvalidData(
+              ["HM_OAUTH_STORE_PLAINTEXT"],
+              "HM_OAUTH_STORE_PLAINTEXT=true and HM_OAUTH_STORE_KEY are both set: choose one"
+            )
+          )
+        }
+        const ids = [key, ...previous].map((k) => k.id)
+        const repeated = ids.find((id, index) => ids.indexOf(id) !== index)
+        return repeated === undefined
+          ? Either.right(keys(key, ...previous))
+          : Either.left(
               ConfigError.InvalidData(
-                ["HM_OAUTH_STORE_PLAINTEXT"],
-                "HM_OAUTH_STORE_PLAINTEXT=true and HM_OAUTH_STORE_KEY are both set: choose one"
+                ["HM_OAUTH_STORE_PREVIOUS_KEYS"],
+                `HM_OAUTH_STORE_PREVIOUS_KEYS: the key id ${repeated} is given twice; each key needs an id of its own`
               )
             )
-          : Either.right(keys(key, ...previous)),
+      },
       onNone: () =>
         plain
           ? Either.right(plaintext)

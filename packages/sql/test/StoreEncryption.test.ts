@@ -198,6 +198,8 @@ describe("StoreEncryption.config", () => {
     }
     const short = read({ HM_OAUTH_STORE_KEY: `k1:${Buffer.alloc(16, 7).toString("base64")}` })
     expect(String(short)).toContain("HM_OAUTH_STORE_KEY: an AES-256 key is 32 bytes")
+    const twice = read({ HM_OAUTH_STORE_KEY: `k2:${key}`, HM_OAUTH_STORE_PREVIOUS_KEYS: `k1:${key},k2:${key}` })
+    expect(String(twice)).toContain("HM_OAUTH_STORE_PREVIOUS_KEYS: the key id k2 is given twice")
     const bad = read({ HM_OAUTH_STORE_KEY: `k2:${key}`, HM_OAUTH_STORE_PREVIOUS_KEYS: "nocolon-secretvalue" })
     expect(String(bad)).toContain("HM_OAUTH_STORE_PREVIOUS_KEYS: expected ID:BASE64")
     expect(String(bad)).not.toContain("secretvalue")

@@ -53,7 +53,8 @@ export const make = (encryption: StoreEncryption): Cipher => {
           : Either.left(`the token is encrypted (key ${keyIdOf(stored)}) but the store was opened in plaintext`)
     }
   }
-  const byId = new Map([encryption.current, ...encryption.previous].map((key) => [key.id, key]))
+  // the current key last, so it wins over a previous key given under the same id
+  const byId = new Map([...encryption.previous, encryption.current].map((key) => [key.id, key]))
   return {
     currentKeyId: encryption.current.id,
     seal: (grantId, column, token) => sealWith(encryption.current, grantId, column, token),
