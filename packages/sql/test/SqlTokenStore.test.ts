@@ -95,6 +95,9 @@ for (const dialect of dialects) {
           const dead = yield* tokenStore.markDead("car-1", 3, "ConsentRevoked")
           if (dead._tag !== "Written") return expect.fail(dead._tag)
           expect(dead.record.deadReason).toEqual(Option.some("ConsentRevoked"))
+          // a dead grant is written again by nothing but insert, whatever version a write names
+          expect((yield* tokenStore.commit("car-1", dead.record.version, tokens()))._tag).toBe("Moved")
+          expect((yield* tokenStore.release("car-1", dead.record.version))._tag).toBe("Moved")
           expect((yield* tokenStore.claim("car-1", lease("node-a", 10_000)))._tag).toBe("Dead")
           expect((yield* tokenStore.claim("car-2", lease("node-a", 10_000)))._tag).toBe("NotFound")
           // a new consent under the same id onboards over the dead grant, at the next version

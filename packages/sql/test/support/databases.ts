@@ -19,11 +19,12 @@ export const postgresAdminUrl = (): string => inject("postgresUrl")
 export const adminLayer = (url: string = postgresAdminUrl()) =>
   PgClient.layer({ url: Redacted.make(url), maxConnections: 2 })
 
-/** A new, empty database on the run's server, and its URL. */
+/** A new, empty database on the run's server (collating en-US by ICU), and its URL. */
 export const freshPgUrl: Effect.Effect<string> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const name = `test_${randomBytes(6).toString("hex")}`
-  yield* sql`CREATE DATABASE ${sql.literal(name)}`
+  // a linguistic collation, as production databases often have: `scan`'s bytewise order must not depend on it
+  yield* sql`CREATE DATABASE ${sql.literal(name)} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`
   const url = new URL(postgresAdminUrl())
   url.pathname = `/${name}`
   return url.href
