@@ -1,6 +1,7 @@
 /**
  * The test server is reusable outside this run's workers: child processes find it in `HM_OAUTH_TEST_PG_URL`, and
- * `spawnPostgres` (or `node test/support/postgres.mjs`) starts one of their own, for multi-process tests and benchmarks.
+ * `spawnPostgres` (or `node test/support/postgres.mjs`) starts one of their own, for multi-process tests and
+ * benchmarks.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"

@@ -19,7 +19,8 @@ const sqliteReasons: Record<string, Reason> = {
 
 const pgReason = (sqlState: string): Reason | undefined => {
   if (sqlState === "53100" || sqlState === "54000") return "Full" // disk_full, program_limit_exceeded
-  if (sqlState === "42P01" || sqlState === "42703" || sqlState === "42804") return "Incompatible" // no table, column, type
+  // no such table, no such column, a column of another type
+  if (sqlState === "42P01" || sqlState === "42703" || sqlState === "42804") return "Incompatible"
   if (sqlState === "XX001" || sqlState === "XX002") return "Corrupt" // data_corrupted, index_corrupted
   // connection exceptions, too many connections, shutdown or termination, serialization and lock failures
   if (/^(08|53|57|40|55P03)/.test(sqlState)) return "Unavailable"

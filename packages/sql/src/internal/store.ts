@@ -9,9 +9,10 @@ import { columns, type Decoded, decode, millis } from "./rows.js"
 type Operation = TokenStore.TokenStoreError["operation"]
 
 /**
- * Runs a store operation in a span of its own, outside any transaction the caller has open: `@effect/sql` would otherwise run its
- * statements on that transaction's connection (whatever database it belongs to), and a commit rolled back with the
- * caller's transaction would lose a refresh token the server has already rotated. A write is durable when it returns.
+ * Runs a store operation in a span of its own, outside any transaction the caller has open: `@effect/sql` would
+ * otherwise run its statements on that transaction's connection (whatever database it belongs to), and a commit
+ * rolled back with the caller's transaction would lose a refresh token the server has already rotated. A write is
+ * durable when it returns.
  */
 const detached = <A, E>(operation: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
   Effect.mapInputContext(effect, (context: Context.Context<never>) =>
@@ -293,7 +294,8 @@ export const reencrypt = (cipher: Cipher) =>
             const refresh = Option.getOrNull(
               Option.map(record.refreshToken, (token) => cipher.seal(record.grantId, "refresh_token", token))
             )
-            // the version is the compare-and-set and stays as it is: the tokens are the same, only their ciphertext moved
+            // the version is the compare-and-set and stays as it is: the tokens are the same, only their ciphertext
+            // changed
             const updated = yield* sql`UPDATE hm_oauth_grants SET access_token = ${access}, refresh_token = ${refresh}
 WHERE grant_id = ${record.grantId} AND version = ${record.version} RETURNING grant_id`.withoutTransform.pipe(
               Effect.mapError(fromSqlError("commit", record.grantId))
