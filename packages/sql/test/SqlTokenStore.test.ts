@@ -86,10 +86,12 @@ for (const dialect of dialects) {
           const released = yield* tokenStore.release("car-1", 2, {
             failures: 1,
             nextAttemptAt: DateTime.unsafeMake(5_000),
-            inDoubt: true
+            inDoubt: true,
+            lastFailure: Option.some("ServerUnavailable: 503")
           })
           if (released._tag !== "Written") return expect.fail(released._tag)
           expect(released.record.failures).toBe(1)
+          expect(released.record.lastFailure).toEqual(Option.some("ServerUnavailable: 503"))
           expect(released.record.refreshInDoubt).toBe(true)
           expect(released.record.nextAttemptAt).toEqual(Option.some(DateTime.unsafeMake(5_000)))
           const dead = yield* tokenStore.markDead("car-1", 3, "ConsentRevoked")

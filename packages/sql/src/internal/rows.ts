@@ -4,7 +4,7 @@ import type { Cipher } from "./cipher.js"
 
 /** The columns every statement reads back, in one place so a `SELECT` and a `RETURNING` cannot drift apart. */
 export const columns =
-  "grant_id, client_id, authorization_id, status, dead_reason, version, access_token, refresh_token, expires_at, scopes, valid_from, valid_until, lease_owner, lease_until, lease_taken_over, failures, next_attempt_at, refresh_in_doubt, updated_at"
+  "grant_id, client_id, authorization_id, status, dead_reason, version, access_token, refresh_token, expires_at, scopes, valid_from, valid_until, lease_owner, lease_until, lease_taken_over, failures, next_attempt_at, last_failure, refresh_in_doubt, updated_at"
 
 // PostgreSQL's driver hands `bigint` back as a string, SQLite's as a number: both read as a safe integer.
 const Int = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int())
@@ -28,6 +28,7 @@ const Row = Schema.Struct({
   lease_taken_over: Int,
   failures: Int,
   next_attempt_at: NullableInt,
+  last_failure: Schema.NullOr(Schema.String),
   refresh_in_doubt: Int,
   updated_at: Int
 })
@@ -79,6 +80,7 @@ export const decode = (cipher: Cipher, raw: unknown): Either.Either<Decoded, str
           : Option.some({ owner: row.lease_owner, until: DateTime.unsafeMake(row.lease_until) }),
       failures: row.failures,
       nextAttemptAt: instant(row.next_attempt_at),
+      lastFailure: Option.fromNullable(row.last_failure),
       refreshInDoubt: row.refresh_in_doubt !== 0,
       updatedAt: DateTime.unsafeMake(row.updated_at)
     }

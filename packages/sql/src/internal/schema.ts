@@ -39,6 +39,7 @@ export const migrations = {
   lease_taken_over integer NOT NULL,
   failures integer NOT NULL,
   next_attempt_at ${int64},
+  last_failure text,
   refresh_in_doubt integer NOT NULL,
   updated_at ${int64} NOT NULL
 )`,

@@ -97,17 +97,17 @@ export const make = (cipher: Cipher) =>
           grant.grantId,
           sql`INSERT INTO hm_oauth_grants (grant_id, client_id, authorization_id, status, dead_reason, version,
   access_token, refresh_token, expires_at, scopes, valid_from, valid_until, lease_owner, lease_until, lease_taken_over,
-  failures, next_attempt_at, refresh_in_doubt, updated_at)
+  failures, next_attempt_at, last_failure, refresh_in_doubt, updated_at)
 VALUES (${grant.grantId}, ${grant.clientId}, ${authorizationId}, ${tokens.status}, NULL, 1, ${sealed.access},
   ${sealed.refresh}, ${DateTime.toEpochMillis(tokens.expiresAt)}, ${JSON.stringify(tokens.scopes)},
-  ${millis(tokens.validFrom)}, ${millis(tokens.validUntil)}, NULL, NULL, 0, 0, NULL, 0, ${now})
+  ${millis(tokens.validFrom)}, ${millis(tokens.validUntil)}, NULL, NULL, 0, 0, NULL, NULL, 0, ${now})
 ON CONFLICT (grant_id) DO UPDATE SET
   client_id = excluded.client_id, authorization_id = excluded.authorization_id, status = excluded.status,
   dead_reason = NULL, version = hm_oauth_grants.version + 1, access_token = excluded.access_token,
   refresh_token = excluded.refresh_token,
   expires_at = excluded.expires_at, scopes = excluded.scopes, valid_from = excluded.valid_from,
   valid_until = excluded.valid_until, lease_owner = NULL, lease_until = NULL, lease_taken_over = 0, failures = 0,
-  next_attempt_at = NULL, refresh_in_doubt = 0, updated_at = excluded.updated_at
+  next_attempt_at = NULL, last_failure = NULL, refresh_in_doubt = 0, updated_at = excluded.updated_at
 WHERE hm_oauth_grants.status = 'dead' OR (hm_oauth_grants.client_id = excluded.client_id
   AND hm_oauth_grants.authorization_id IS NOT DISTINCT FROM excluded.authorization_id)
 RETURNING ${cols}`.withoutTransform
@@ -178,7 +178,8 @@ RETURNING ${cols}`.withoutTransform
   refresh_token = COALESCE(${sealed.refresh}, refresh_token), expires_at = ${DateTime.toEpochMillis(tokens.expiresAt)},
   scopes = ${JSON.stringify(tokens.scopes)}, status = ${tokens.status}, valid_from = ${millis(tokens.validFrom)},
   valid_until = ${millis(tokens.validUntil)}, lease_owner = NULL, lease_until = NULL, lease_taken_over = 0,
-  failures = 0, next_attempt_at = NULL, refresh_in_doubt = 0, version = version + 1, updated_at = ${now}
+  failures = 0, next_attempt_at = NULL, last_failure = NULL, refresh_in_doubt = 0, version = version + 1,
+  updated_at = ${now}
 WHERE grant_id = ${grantId} AND version = ${expectedVersion} AND status <> 'dead'
 RETURNING ${cols}`.withoutTransform
         )
@@ -191,9 +192,10 @@ RETURNING ${cols}`.withoutTransform
         const recorded =
           backoff === undefined
             ? sql.literal("")
-            : sql`, failures = ${backoff.failures}, next_attempt_at = ${DateTime.toEpochMillis(backoff.nextAttemptAt)}${
-                backoff.inDoubt ? sql.literal(", refresh_in_doubt = 1") : sql.literal("")
-              }`
+            : sql`, failures = ${backoff.failures}, next_attempt_at = ${DateTime.toEpochMillis(backoff.nextAttemptAt)},
+  last_failure = ${Option.getOrNull(backoff.lastFailure)}${
+    backoff.inDoubt ? sql.literal(", refresh_in_doubt = 1") : sql.literal("")
+  }`
         return yield* write(
           "release",
           grantId,
