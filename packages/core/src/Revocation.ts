@@ -40,6 +40,13 @@ export interface Service {
  */
 export class Revocation extends Context.Tag("@hm-oauth/core/Revocation")<Revocation, Service>() {}
 
+/** A revocation's answer says nothing the client keeps: whatever its body, it is dropped, not carried to the span. */
+const Revoked = Schema.transform(Schema.Unknown, Schema.Void, {
+  strict: true,
+  decode: () => undefined,
+  encode: () => undefined
+})
+
 /**
  * Builds the revocation endpoint over the shared `HmHttpClient`.
  *
@@ -51,18 +58,16 @@ export const make: Effect.Effect<Service, never, HmOAuthConfig | HmHttpClient> =
   const authenticate = authenticationFields(yield* HmOAuthConfig)
   return Revocation.of({
     revoke: (params) =>
-      Effect.asVoid(
-        http.execute(
-          "revoke",
-          {
-            fields: Effect.map(authenticate, (authentication) => ({
-              token: params.token,
-              token_type_hint: params.tokenTypeHint,
-              ...authentication
-            }))
-          },
-          Schema.Unknown
-        )
+      http.execute(
+        "revoke",
+        {
+          fields: Effect.map(authenticate, (authentication) => ({
+            token: params.token,
+            token_type_hint: params.tokenTypeHint,
+            ...authentication
+          }))
+        },
+        Revoked
       )
   })
 })

@@ -1,25 +1,27 @@
 /**
  * Keeps secrets out of errors. Everything a server sends is untrusted text that may echo what it was sent, or
  * carry tokens it issued, so text is shown only after it went through here, as the last step before display:
- * - every secret of the request is replaced in every form a reader could turn back into it: raw, JSON-escaped
- *   (once or twice, with or without `\u` escapes), URL- and form-encoded (either hex case), and base64 or base64url
- *   at any alignment inside a longer encoding;
+ * - every secret of the request is replaced where it stands raw or JSON-escaped, and every run of text that a
+ *   reader could decode into one (JSON `\u` escapes, percent or form encoding in either hex case, base64 or
+ *   base64url at any alignment inside a longer value) is replaced whole; then the text is read every one of
+ *   those ways again, and if a secret still shows through (the marks themselves could spell one), nothing of
+ *   the server's text is shown;
  * - a value after a key that names a credential (`access_token`, `accessToken`, `client_secret`, `code`…,
  *   `Authorization: Bearer …`) is blanked wherever it stands;
  * - in a body excerpt, the values a JSON body holds under such keys (at any depth, in JSON strings holding JSON
- *   too) are learnt and replaced everywhere, and every token-looking run (16 or more token characters mixing
+ *   too) are learnt and treated as secrets, and every token-looking run (16 or more token characters mixing
  *   letters and digits: UUIDs, JWTs, random strings) is blanked;
  * - the result is cut to a bound.
  *
  * A secret shorter than 8 characters cannot be scrubbed without mangling the text around it (or showing through
  * the marks), so a request holding one gets no server text at all in its errors: `withheld` instead.
  */
-import { Encoding, Redacted } from "effect"
+import { Either, Encoding, Redacted } from "effect"
 
 const marker = "<redacted>"
 
-/** Stands for all the server's text when a request secret is too short to be scrubbed reliably. */
-export const withheld = "<withheld: a secret of this request is too short to scrub>"
+/** Stands for all the server's text when it cannot be shown without risking a secret of the request. */
+export const withheld = "<withheld: it could give away a secret of the request>"
 
 /** Secrets shorter than this make the server's text withheld rather than scrubbed. */
 export const minimumSecretLength = 8
@@ -42,61 +44,68 @@ const tokenRun = /[A-Za-z0-9\-._~+/]{16,}=*/g
 const looksLikeToken = (run: string): boolean => /[0-9]/.test(run) && /[A-Za-z]/.test(run)
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-
 const jsonEscaped = (value: string): string => JSON.stringify(value).slice(1, -1)
-const unicodeEscaped = (value: string): string =>
-  jsonEscaped(value).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`)
 
-const utf8 = new TextEncoder()
-
-/**
- * The part of base64(prefix ‖ value) that depends on `value` alone, for each of the three alignments `value` can
- * have inside a longer base64 text, in both alphabets.
- */
-const base64Cores = (value: string): ReadonlyArray<string> => {
-  const bytes = utf8.encode(value)
-  const cores: Array<string> = []
-  for (let offset = 0; offset < 3; offset++) {
-    const padded = new Uint8Array(offset + bytes.length)
-    padded.set(bytes, offset)
-    const encoded = Encoding.encodeBase64(padded)
-    // characters whose 6 bits all come from `value`
-    const core = encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6))
-    if (core.length > 0) cores.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"))
-  }
-  return cores
+const jsonEscapes: Readonly<Record<string, string>> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t"
 }
-
-/** A form as a pattern: the hex digits of `%XX` and `\uXXXX` escapes match in either case, the rest literally. */
-const patternOf = (form: string): RegExp =>
-  new RegExp(
-    escapeRegExp(form).replace(/%[0-9A-Fa-f]{2}|\\\\u[0-9A-Fa-f]{4}/g, (escape) =>
-      escape.replace(/[A-Fa-f]/g, (digit) => `[${digit.toLowerCase()}${digit.toUpperCase()}]`)
-    ),
-    "g"
+const unescapeJson = (text: string): string =>
+  text.replace(/\\(u[0-9a-fA-F]{4}|["\\/bfnrt])/g, (_, escape: string) =>
+    escape.length === 5 ? String.fromCharCode(Number.parseInt(escape.slice(1), 16)) : jsonEscapes[escape]!
   )
 
-/** Every form of `value` a reader could turn back into it, longest first. */
-const formsOf = (value: string): ReadonlyArray<string> => {
-  const json = jsonEscaped(value)
-  const forms = new Set([
-    value,
-    json,
-    jsonEscaped(json),
-    unicodeEscaped(value),
-    encodeURIComponent(value),
-    new URLSearchParams([["", value]]).toString().slice(1),
-    ...base64Cores(value)
-  ])
-  return [...forms].sort((a, b) => b.length - a.length)
+const percentDecoded = (text: string): string =>
+  text.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+
+const latin1Decoder = new TextDecoder("latin1")
+const latin1 = (bytes: Uint8Array): string => latin1Decoder.decode(bytes)
+
+/** A run of base64 or base64url read from its start: whatever bytes it holds, as Latin-1 text. */
+const base64Decoded = (run: string): string => {
+  const standard = run.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/")
+  const whole = standard.slice(0, standard.length - (standard.length % 4 === 1 ? 1 : 0))
+  return Either.match(Encoding.decodeBase64(whole.padEnd(Math.ceil(whole.length / 4) * 4, "=")), {
+    onLeft: () => "",
+    onRight: latin1
+  })
 }
 
-/** Replaces every form of every value, then checks that none is left (a value the marks themselves spell). */
-const replaceForms = (text: string, values: ReadonlyArray<string>): string | undefined => {
-  const patterns = values.flatMap(formsOf).map(patternOf)
+/** Every way a reader could decode `text`: as it is, JSON-unescaped (twice), percent- and form-decoded, base64. */
+const readings = (text: string): ReadonlyArray<string> => {
+  const once = unescapeJson(text)
+  const texts = [text, once, unescapeJson(once)]
+  const decoded = texts.flatMap((reading) => [percentDecoded(reading), percentDecoded(reading.replace(/\+/g, " "))])
+  const base64 = texts.flatMap((reading) =>
+    (reading.match(/[A-Za-z0-9+/_-]{6,}={0,2}/g) ?? []).flatMap((run) =>
+      [0, 1, 2, 3].map((offset) => base64Decoded(run.slice(offset)))
+    )
+  )
+  return [...texts, ...decoded, ...base64]
+}
+
+const showsAny = (text: string, values: ReadonlyArray<string>): boolean =>
+  readings(text).some((reading) => values.some((value) => reading.includes(value)))
+
+/**
+ * `text` with every value replaced, raw or encoded; `undefined` if a value still shows through some reading,
+ * which leaves nothing of the text fit to show.
+ */
+const replaceValues = (text: string, values: ReadonlyArray<string>): string | undefined => {
   let result = text
-  for (const pattern of patterns) result = result.replace(pattern, marker)
-  return patterns.some((pattern) => pattern.test(result)) ? undefined : result
+  // raw and JSON-escaped forms first: they may hold spaces, which the runs below never cross
+  const forms = values.flatMap((value) => [value, jsonEscaped(value), jsonEscaped(jsonEscaped(value))])
+  for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
+    result = result.replace(new RegExp(escapeRegExp(form), "g"), marker)
+  }
+  result = result.replace(/\S+/g, (run) => (showsAny(run, values) ? marker : run))
+  return showsAny(result, values) ? undefined : result
 }
 
 /**
@@ -104,6 +113,12 @@ const replaceForms = (text: string, values: ReadonlyArray<string>): string | und
  * leaves after it still fills the excerpt, while a hostile body costs little.
  */
 const windowOf = (limit: number): number => 4 * limit
+
+/** How much of a text is scrubbed at all: whatever lies beyond is never shown. */
+const scanned = 64 * 1024
+
+/** How far a value's longest encoding reaches from where it starts (`\u` escapes take six characters a character). */
+const reachOf = (values: ReadonlyArray<string>): number => 8 * Math.max(0, ...values.map((value) => value.length)) + 64
 
 /** Scrubs text taken from an answer to a request holding `secrets`, for display in an error. */
 export const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string>>, limit: number): string =>
@@ -118,9 +133,13 @@ const scrubWith = (
 ): string => {
   if (text === "") return text
   if (secrets.some((secret) => secret.length < minimumSecretLength)) return withheld
-  // the whole text first, so that no secret is cut in two by the window
-  const replaced = replaceForms(text, [...secrets, ...learnt.filter((value) => value.length >= minimumSecretLength)])
-  if (replaced === undefined) return withheld
+  const values = [...secrets, ...learnt.filter((value) => value.length >= minimumSecretLength)]
+  const cut = text.length > scanned
+  // Scrubbed before the window is taken, so that no value is cut in two by it. Past the scanned part a value may
+  // stand cut off, unscrubbed, within its reach of the end: shown only if the replacements did not pull it
+  // forward into the window, which would take a text packed with secrets.
+  const replaced = replaceValues(cut ? text.slice(0, scanned) : text, values)
+  if (replaced === undefined || (cut && replaced.length - reachOf(values) < windowOf(limit))) return withheld
   const window = windowOf(limit)
   // a run of token characters cut by the window could be the start of a token too short to be recognised
   let shown = replaced.length > window ? replaced.slice(0, window).replace(/[A-Za-z0-9\-._~+/=]+$/, "") : replaced
@@ -137,7 +156,7 @@ export const excerpt = (body: string, secrets: ReadonlyArray<Redacted.Redacted<s
   scrubWith(body, secrets.map(Redacted.value), credentialsIn(body), limits.excerpt, true)
 
 /** How much of a body is searched for credentials: enough for any body under the default size bound. */
-const searchBounds = { nodes: 20_000, nestedDocuments: 16 } as const
+const searchBounds = { length: 1024 * 1024, nodes: 20_000, nestedDocuments: 16 } as const
 
 /**
  * The string values a JSON body holds under credential-naming keys, at any depth, JSON strings holding JSON
@@ -148,7 +167,9 @@ const credentialsIn = (body: string): ReadonlyArray<string> => {
   const pending: Array<readonly [value: unknown, underCredential: boolean]> = []
   let documents = 0
   const parse = (text: string, underCredential: boolean) => {
-    if (documents >= searchBounds.nestedDocuments || !/^\s*[[{"]/.test(text)) return
+    if (documents >= searchBounds.nestedDocuments || text.length > searchBounds.length || !/^\s*[[{"]/.test(text)) {
+      return
+    }
     documents++
     try {
       pending.push([JSON.parse(text), underCredential])

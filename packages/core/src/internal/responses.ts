@@ -143,7 +143,8 @@ const unexpected = (answer: Answer, context: Context, problem: string) =>
   new UnexpectedResponse({
     operation: context.operation,
     status: answer.status,
-    problem: scrub(problem, context.secrets, limits.description),
+    // the problem is the client's own words (paths and expectations of the schema): it quotes nothing received
+    problem: problem.length > limits.description ? `${problem.slice(0, limits.description)}…` : problem,
     excerpt: excerpt(answer.body, context.secrets)
   })
 
