@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Option, Schedule, ScheduleDecision, ScheduleIntervals } from "effect"
+import { Duration, Effect, Option, Schedule, ScheduleDecision, ScheduleIntervals } from "effect"
 import type { RateLimited, RequestTimeout, ServerUnavailable, TransportError } from "./HmOAuthError.js"
 import { OutcomeUnknown } from "./HmOAuthError.js"
 import { parseHttpDate } from "./internal/httpDate.js"
@@ -149,29 +149,34 @@ export const retrying =
     const timeoutMillis = Duration.toMillis(policy.timeout)
     const budgetMillis = Duration.toMillis(policy.budget)
     const conclude = conclusions[idempotency]
-    return Effect.flatMap(Clock.currentTimeMillis, (startMillis) => {
-      const deadline = startMillis + budgetMillis
-      // The schedule is stepped only once an attempt failed: a call that succeeds at once pays nothing for it.
-      const retried = (first: RetryableFailure): Effect.Effect<A, AttemptFailure, R> => {
+    // One step for the clock and one for the outcome: a call that succeeds at once pays for no more.
+    return Effect.clockWith((clock) => {
+      const deadline = clock.unsafeCurrentTimeMillis() + budgetMillis
+      const failed = (failure: AttemptFailure) => Effect.fail(conclude(operation, failure))
+      // The schedule is stepped only once an attempt failed.
+      const retried = (first: RetryableFailure): Effect.Effect<A, ConcludedFailure<I>, R> => {
         let state = policy.schedule.initial
-        const next = (failure: RetryableFailure): Effect.Effect<A, AttemptFailure, R> =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.flatMap(policy.schedule.step(now, failure, state), ([stepped, , decision]) => {
-              state = stepped
-              if (ScheduleDecision.isDone(decision)) return Effect.fail(failure)
-              const scheduled = ScheduleIntervals.start(decision.intervals) - now
-              const retryAfter =
-                "retryAfter" in failure && failure.retryAfter ? Duration.toMillis(failure.retryAfter) : 0
-              const begins = now + Math.max(0, scheduled, retryAfter)
-              if (begins >= deadline) return Effect.fail(failure)
-              const again = Effect.catchIf(attempt(Math.min(timeoutMillis, deadline - begins)), retryable, next)
-              return begins > now ? Effect.zipRight(Effect.sleep(Duration.millis(begins - now)), again) : again
-            })
-          )
+        const next = (failure: RetryableFailure): Effect.Effect<A, ConcludedFailure<I>, R> => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(policy.schedule.step(now, failure, state), ([stepped, , decision]) => {
+            state = stepped
+            if (ScheduleDecision.isDone(decision)) return failed(failure)
+            const scheduled = ScheduleIntervals.start(decision.intervals) - now
+            const retryAfter = "retryAfter" in failure && failure.retryAfter ? Duration.toMillis(failure.retryAfter) : 0
+            const begins = now + Math.max(0, scheduled, retryAfter)
+            if (begins >= deadline) return failed(failure)
+            const again = Effect.catchAll(attempt(Math.min(timeoutMillis, deadline - begins)), (failure) =>
+              retryable(failure) ? next(failure) : failed(failure)
+            )
+            return begins > now ? Effect.zipRight(Effect.sleep(Duration.millis(begins - now)), again) : again
+          })
+        }
         return next(first)
       }
-      return Effect.catchIf(attempt(timeoutMillis), retryable, retried)
-    }).pipe(Effect.mapError((failure) => conclude(operation, failure)))
+      return Effect.catchAll(attempt(timeoutMillis), (failure) =>
+        retryable(failure) ? retried(failure) : failed(failure)
+      )
+    })
   }
 
 /**
