@@ -33,7 +33,6 @@ export const classify = (error: TokenEndpointError): RefreshFailure => {
     case "RequestTimeout":
     case "TransportError":
     case "UnexpectedResponse":
-    case "InvalidServiceAccountKey":
       return { _tag: "Transient", retryAfter: 0 }
   }
 }
