@@ -13,12 +13,12 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Context, Effect, Layer, Redacted, type Schema, type Tracer } from "effect"
+import { Context, Effect, Layer, Redacted, type Schema, type Scope, type Tracer } from "effect"
 import { HmOAuthConfig } from "./HmOAuthConfig.js"
 import { RequestTimeout, type TransportError, UnexpectedResponse } from "./HmOAuthError.js"
 import { readText } from "./internal/body.js"
 import { type Answer, readers } from "./internal/responses.js"
-import { timeoutFail } from "./internal/timeout.js"
+import * as Timeout from "./internal/timeout.js"
 import { transportError } from "./internal/transport.js"
 import { answersOf, type ErrorOf, idempotencyOf, type Operation, operations } from "./Operation.js"
 import * as Retry from "./Retry.js"
@@ -72,125 +72,134 @@ export class HmHttpClient extends Context.Tag("@hm-oauth/core/HmHttpClient")<HmH
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, never, HmOAuthConfig | HttpClient.HttpClient> = Effect.gen(function* () {
-  const config = yield* HmOAuthConfig
-  const client = yield* HttpClient.HttpClient
-  const policy: Retry.Policy = {
-    schedule: config.retrySchedule,
-    maxRetryAfter: config.maxRetryAfter,
-    budget: config.retryBudget,
-    timeout: config.timeout
-  }
-  const serverAddress = new URL(config.baseUrl).host
-
-  const encode = (
-    method: "GET" | "POST" | "DELETE",
-    url: string,
-    fields: Fields | undefined,
-    bearer: Redacted.Redacted<string> | undefined
-  ): HttpClientRequest.HttpClientRequest => {
-    const headers = bearer === undefined ? undefined : { authorization: `Bearer ${Redacted.value(bearer)}` }
-    if (fields === undefined) return HttpClientRequest.make(method)(url, { headers, acceptJson: true })
-    const revealed: Record<string, string> = {}
-    for (const name in fields) {
-      const value = fields[name]
-      if (value !== undefined) revealed[name] = Redacted.isRedacted(value) ? Redacted.value(value) : value
+export const make: Effect.Effect<Service, never, HmOAuthConfig | HttpClient.HttpClient | Scope.Scope> = Effect.gen(
+  function* () {
+    const config = yield* HmOAuthConfig
+    const client = yield* HttpClient.HttpClient
+    const timeoutFail = yield* Timeout.make
+    const policy: Retry.Policy = {
+      schedule: config.retrySchedule,
+      maxRetryAfter: config.maxRetryAfter,
+      budget: config.retryBudget,
+      timeout: config.timeout
     }
-    const body =
-      config.bodyEncoding === "json" ? HttpBody.unsafeJson(revealed) : HttpBody.urlParams(UrlParams.fromInput(revealed))
-    return HttpClientRequest.make(method)(url, { headers, acceptJson: true, body })
-  }
+    const serverAddress = new URL(config.baseUrl).host
 
-  const answerOf = (
-    operation: Operation,
-    response: HttpClientResponse.HttpClientResponse,
-    secrets: ReadonlyArray<Redacted.Redacted<string>>
-  ): Effect.Effect<Answer, TransportError | UnexpectedResponse> =>
-    readText(response, config.maxResponseBytes).pipe(
-      Effect.mapBoth({
-        onFailure: (failure) =>
-          failure._tag === "BodyTooLarge"
-            ? new UnexpectedResponse({
-                operation,
-                status: response.status,
-                problem: `the body is larger than ${failure.limit} bytes (at least ${failure.atLeast})`,
-                excerpt: ""
-              })
-            : transportError(operation, failure, secrets),
-        onSuccess: (body): Answer => ({ status: response.status, header: (name) => response.headers[name], body })
-      })
-    )
-
-  /**
-   * Sends the request and reads its answer within the timeout. Tracing is off below this point: the platform's
-   * client span records every response header, and a server may echo a secret in one (or a bearer token in
-   * `WWW-Authenticate`); the call's own span records what is safe.
-   */
-  const send = (
-    operation: Operation,
-    request: HttpClientRequest.HttpClientRequest,
-    timeoutMillis: number,
-    secrets: ReadonlyArray<Redacted.Redacted<string>>
-  ): Effect.Effect<Answer, RequestTimeout | TransportError | UnexpectedResponse> =>
-    timeoutFail(
-      client.execute(request).pipe(
-        Effect.mapError((error) => transportError(operation, error, secrets)),
-        Effect.flatMap((response) => answerOf(operation, response, secrets)),
-        Effect.withTracerEnabled(false)
-      ),
-      timeoutMillis,
-      () => new RequestTimeout({ operation, timeoutMillis })
-    )
-
-  const spanOptions = (operation: Operation): Tracer.SpanOptions => {
-    const { method, path } = operations[operation]
-    return {
-      kind: "client",
-      // a stack trace per call costs more than the rest of the span; the span name says where it came from
-      captureStackTrace: false,
-      attributes: { "http.request.method": method, "server.address": serverAddress, "url.full": config.baseUrl + path }
+    const encode = (
+      method: "GET" | "POST" | "DELETE",
+      url: string,
+      fields: Fields | undefined,
+      bearer: Redacted.Redacted<string> | undefined
+    ): HttpClientRequest.HttpClientRequest => {
+      const headers = bearer === undefined ? undefined : { authorization: `Bearer ${Redacted.value(bearer)}` }
+      if (fields === undefined) return HttpClientRequest.make(method)(url, { headers, acceptJson: true })
+      const revealed: Record<string, string> = {}
+      for (const name in fields) {
+        const value = fields[name]
+        if (value !== undefined) revealed[name] = Redacted.isRedacted(value) ? Redacted.value(value) : value
+      }
+      const body =
+        config.bodyEncoding === "json"
+          ? HttpBody.unsafeJson(revealed)
+          : HttpBody.urlParams(UrlParams.fromInput(revealed))
+      return HttpClientRequest.make(method)(url, { headers, acceptJson: true, body })
     }
-  }
-  const spans = {
-    exchangeCode: spanOptions("exchangeCode"),
-    refresh: spanOptions("refresh"),
-    clientCredentials: spanOptions("clientCredentials"),
-    revoke: spanOptions("revoke"),
-    vehicleInfo: spanOptions("vehicleInfo")
-  } satisfies Record<Operation, Tracer.SpanOptions>
 
-  const execute = <O extends Operation, A, I>(
-    operation: O,
-    parts: Parts,
-    schema: Schema.Schema<A, I>
-  ): Effect.Effect<A, ErrorOf<O>> => {
-    const { method, path, span } = operations[operation]
-    const reader = readers[answersOf(operation)]
-    const url = config.baseUrl + path
-    return Effect.useSpan(span, spans[operation], (current) => {
-      const refused = reader.unsendable(operation, parts.bearerToken)
-      if (refused !== undefined) return Effect.fail(refused)
-      let attempts = 0
-      const attempt = (timeoutMillis: number) =>
-        Effect.flatMap(parts.fields ?? noFields, (fields) => {
-          current.attribute("hm_oauth.attempts", ++attempts)
-          const secrets = secretsOf(fields, parts.bearerToken)
-          return Effect.flatMap(
-            send(operation, encode(method, url, fields, parts.bearerToken), timeoutMillis, secrets),
-            (answer) => {
-              current.attribute("http.response.status_code", answer.status)
-              return Effect.clockWith((clock) =>
-                reader.interpret(schema, answer, { operation, nowMillis: clock.unsafeCurrentTimeMillis(), secrets })
-              )
-            }
-          )
+    const answerOf = (
+      operation: Operation,
+      response: HttpClientResponse.HttpClientResponse,
+      secrets: ReadonlyArray<Redacted.Redacted<string>>
+    ): Effect.Effect<Answer, TransportError | UnexpectedResponse> =>
+      readText(response, config.maxResponseBytes).pipe(
+        Effect.mapBoth({
+          onFailure: (failure) =>
+            failure._tag === "BodyTooLarge"
+              ? new UnexpectedResponse({
+                  operation,
+                  status: response.status,
+                  problem: `the body is larger than ${failure.limit} bytes (at least ${failure.atLeast})`,
+                  excerpt: ""
+                })
+              : transportError(operation, failure, secrets),
+          onSuccess: (body): Answer => ({ status: response.status, header: (name) => response.headers[name], body })
         })
-      return Effect.flatten(Retry.retrying(operation, idempotencyOf(operation), policy)(attempt))
-    })
-  }
+      )
 
-  return HmHttpClient.of({ execute })
-})
+    /**
+     * Sends the request and reads its answer within the timeout. Tracing is off below this point: the platform's
+     * client span records every response header, and a server may echo a secret in one (or a bearer token in
+     * `WWW-Authenticate`); the call's own span records what is safe.
+     */
+    const send = (
+      operation: Operation,
+      request: HttpClientRequest.HttpClientRequest,
+      timeoutMillis: number,
+      secrets: ReadonlyArray<Redacted.Redacted<string>>
+    ): Effect.Effect<Answer, RequestTimeout | TransportError | UnexpectedResponse> =>
+      timeoutFail(
+        client.execute(request).pipe(
+          Effect.mapError((error) => transportError(operation, error, secrets)),
+          Effect.flatMap((response) => answerOf(operation, response, secrets)),
+          Effect.withTracerEnabled(false)
+        ),
+        timeoutMillis,
+        () => new RequestTimeout({ operation, timeoutMillis })
+      )
+
+    const spanOptions = (operation: Operation): Tracer.SpanOptions => {
+      const { method, path } = operations[operation]
+      return {
+        kind: "client",
+        // a stack trace per call costs more than the rest of the span; the span name says where it came from
+        captureStackTrace: false,
+        attributes: {
+          "http.request.method": method,
+          "server.address": serverAddress,
+          "url.full": config.baseUrl + path
+        }
+      }
+    }
+    const spans = {
+      exchangeCode: spanOptions("exchangeCode"),
+      refresh: spanOptions("refresh"),
+      clientCredentials: spanOptions("clientCredentials"),
+      revoke: spanOptions("revoke"),
+      vehicleInfo: spanOptions("vehicleInfo")
+    } satisfies Record<Operation, Tracer.SpanOptions>
+
+    const execute = <O extends Operation, A, I>(
+      operation: O,
+      parts: Parts,
+      schema: Schema.Schema<A, I>
+    ): Effect.Effect<A, ErrorOf<O>> => {
+      const { method, path, span } = operations[operation]
+      const reader = readers[answersOf(operation)]
+      const url = config.baseUrl + path
+      return Effect.useSpan(span, spans[operation], (current) => {
+        const refused = reader.unsendable(operation, parts.bearerToken)
+        if (refused !== undefined) return Effect.fail(refused)
+        let attempts = 0
+        const attempt = (timeoutMillis: number) =>
+          Effect.flatMap(parts.fields ?? noFields, (fields) => {
+            current.attribute("hm_oauth.attempts", ++attempts)
+            const secrets = secretsOf(fields, parts.bearerToken)
+            return Effect.flatMap(
+              send(operation, encode(method, url, fields, parts.bearerToken), timeoutMillis, secrets),
+              (answer) => {
+                current.attribute("http.response.status_code", answer.status)
+                return Effect.clockWith((clock) =>
+                  reader.interpret(schema, answer, { operation, nowMillis: clock.unsafeCurrentTimeMillis(), secrets })
+                )
+              }
+            )
+          })
+        return Effect.flatten(Retry.retrying(operation, idempotencyOf(operation), policy)(attempt))
+      })
+    }
+
+    return HmHttpClient.of({ execute })
+  }
+)
 
 /**
  * The configured client, from `HmOAuthConfig` and an `HttpClient` the user provides.
@@ -198,7 +207,7 @@ export const make: Effect.Effect<Service, never, HmOAuthConfig | HttpClient.Http
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<HmHttpClient, never, HmOAuthConfig | HttpClient.HttpClient> = Layer.effect(
+export const layer: Layer.Layer<HmHttpClient, never, HmOAuthConfig | HttpClient.HttpClient> = Layer.scoped(
   HmHttpClient,
   make
 )
