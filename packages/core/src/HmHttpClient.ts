@@ -85,24 +85,25 @@ export const make: Effect.Effect<Service, never, HmOAuthConfig | HttpClient.Http
     }
     const serverAddress = new URL(config.baseUrl).host
 
+    /** The request with its secrets revealed: the one place they leave `Redacted`. */
     const encode = (
-      method: "GET" | "POST" | "DELETE",
-      url: string,
+      template: HttpClientRequest.HttpClientRequest,
       fields: Fields | undefined,
       bearer: Redacted.Redacted<string> | undefined
     ): HttpClientRequest.HttpClientRequest => {
-      const headers = bearer === undefined ? undefined : { authorization: `Bearer ${Redacted.value(bearer)}` }
-      if (fields === undefined) return HttpClientRequest.make(method)(url, { headers, acceptJson: true })
+      const request = bearer === undefined ? template : HttpClientRequest.bearerToken(template, bearer)
+      if (fields === undefined) return request
       const revealed: Record<string, string> = {}
       for (const name in fields) {
         const value = fields[name]
         if (value !== undefined) revealed[name] = Redacted.isRedacted(value) ? Redacted.value(value) : value
       }
-      const body =
+      return HttpClientRequest.setBody(
+        request,
         config.bodyEncoding === "json"
           ? HttpBody.unsafeJson(revealed)
           : HttpBody.urlParams(UrlParams.fromInput(revealed))
-      return HttpClientRequest.make(method)(url, { headers, acceptJson: true, body })
+      )
     }
 
     const answerOf = (
@@ -146,36 +147,36 @@ export const make: Effect.Effect<Service, never, HmOAuthConfig | HttpClient.Http
         () => new RequestTimeout({ operation, timeoutMillis })
       )
 
-    const spanOptions = (operation: Operation): Tracer.SpanOptions => {
+    /** What every call of an operation starts from, built once: its request without a body, its span's options. */
+    const prepare = (operation: Operation) => {
       const { method, path } = operations[operation]
+      const url = config.baseUrl + path
       return {
-        kind: "client",
-        // a stack trace per call costs more than the rest of the span; the span name says where it came from
-        captureStackTrace: false,
-        attributes: {
-          "http.request.method": method,
-          "server.address": serverAddress,
-          "url.full": config.baseUrl + path
-        }
+        request: HttpClientRequest.make(method)(url, { acceptJson: true }),
+        span: {
+          kind: "client",
+          // a stack trace per call costs more than the rest of the span; the span name says where it came from
+          captureStackTrace: false,
+          attributes: { "http.request.method": method, "server.address": serverAddress, "url.full": url }
+        } satisfies Tracer.SpanOptions
       }
     }
-    const spans = {
-      exchangeCode: spanOptions("exchangeCode"),
-      refresh: spanOptions("refresh"),
-      clientCredentials: spanOptions("clientCredentials"),
-      revoke: spanOptions("revoke"),
-      vehicleInfo: spanOptions("vehicleInfo")
-    } satisfies Record<Operation, Tracer.SpanOptions>
+    const prepared = {
+      exchangeCode: prepare("exchangeCode"),
+      refresh: prepare("refresh"),
+      clientCredentials: prepare("clientCredentials"),
+      revoke: prepare("revoke"),
+      vehicleInfo: prepare("vehicleInfo")
+    } satisfies Record<Operation, ReturnType<typeof prepare>>
 
     const execute = <O extends Operation, A, I>(
       operation: O,
       parts: Parts,
       schema: Schema.Schema<A, I>
     ): Effect.Effect<A, ErrorOf<O>> => {
-      const { method, path, span } = operations[operation]
       const reader = readers[answersOf(operation)]
-      const url = config.baseUrl + path
-      return Effect.useSpan(span, spans[operation], (current) => {
+      const { request, span } = prepared[operation]
+      return Effect.useSpan(operations[operation].span, span, (current) => {
         const refused = reader.unsendable(operation, parts.bearerToken)
         if (refused !== undefined) return Effect.fail(refused)
         let attempts = 0
@@ -184,7 +185,7 @@ export const make: Effect.Effect<Service, never, HmOAuthConfig | HttpClient.Http
             current.attribute("hm_oauth.attempts", ++attempts)
             const secrets = secretsOf(fields, parts.bearerToken)
             return Effect.flatMap(
-              send(operation, encode(method, url, fields, parts.bearerToken), timeoutMillis, secrets),
+              send(operation, encode(request, fields, parts.bearerToken), timeoutMillis, secrets),
               (answer) => {
                 current.attribute("http.response.status_code", answer.status)
                 return Effect.clockWith((clock) =>
