@@ -147,7 +147,7 @@ describe("tokens that could not be sent as they are", () => {
 describe("a response body is read up to a bound", () => {
   const large = JSON.stringify({ ...tokenJson, padding: "x".repeat(100_000) })
 
-  it.effect("a body past 64 KiB is refused while it streams in, typed, with no excerpt", () =>
+  it.effect("a body past 64 KiB is refused, typed, with no excerpt (streamed bodies: transports.test.ts)", () =>
     Effect.gen(function* () {
       const { error } = yield* failureOf(clientCredentials, [{ status: 200, text: large }])
       expect(error).toMatchObject({ _tag: "UnexpectedResponse", status: 200, excerpt: "" })

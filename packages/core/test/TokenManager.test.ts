@@ -27,6 +27,12 @@ import * as Fleet from "./support/fleet.js"
 
 const reveal = Redacted.value
 
+/**
+ * Lets a forked subscriber of `events` subscribe: running a stream takes the scheduler several turns, and a
+ * client answered in memory gives none of its own before the first event is published.
+ */
+const subscribed = Effect.repeatN(Effect.yieldNow(), 20)
+
 describe("TokenManager", () => {
   it.scoped("serves an onboarded grant's access token from memory, without a request", () =>
     Effect.gen(function* () {
@@ -173,7 +179,7 @@ describe("TokenManager", () => {
     Effect.gen(function* () {
       const manager = yield* Fleet.node(yield* TokenStore.makeMemory)
       const collected = yield* Effect.fork(Stream.runCollect(Stream.take(manager.events, 3)))
-      yield* Effect.yieldNow()
+      yield* subscribed
       yield* Fleet.onboarded(manager, "car-1")
       yield* TestClock.adjust("2 hours")
       yield* manager.accessToken("car-1")
@@ -234,7 +240,7 @@ describe("TokenManager", () => {
         )
       const manager = yield* run(Fleet.node(yield* TokenStore.makeMemory))
       const events = yield* Effect.fork(Stream.runCollect(Stream.take(manager.events, 7)))
-      yield* Effect.yieldNow()
+      yield* subscribed
       const fake = yield* FakeServer.FakeServer
       const first = yield* Fleet.consent(Fleet.VINS[0])
       const second = yield* Fleet.consent(Fleet.VINS[1], "pending")

@@ -14,6 +14,8 @@ import {
 } from "@effect/platform"
 import { Effect, Inspectable, Option, Stream } from "effect"
 
+const encoder = new TextEncoder()
+
 /** A response whose body is a string in memory. */
 export class TextResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
@@ -28,7 +30,8 @@ export class TextResponse extends Inspectable.Class implements HttpClientRespons
     readonly body: string
   ) {
     super()
-    this.headers = Headers.fromInput(headers)
+    // the length a server declares, as every HTTP server here does: clients bound what they read by it
+    this.headers = Headers.fromInput({ "content-length": String(encoder.encode(body).length), ...headers })
     this.text = Effect.succeed(body)
   }
 
