@@ -14,7 +14,9 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   "in-memory": async () => (await import("./in-memory.js")).benchmark,
   served: async () => (await import("./served.js")).benchmark,
   "property-suite": async () => (await import("./property-suite.js")).benchmark,
-  memory: async () => (await import("./memory.js")).benchmark
+  "token-manager": async () => (await import("./token-manager.js")).benchmark,
+  "token-memory": async () => (await import("./token-memory.js")).benchmark,
+  "fake-memory": async () => (await import("./fake-memory.js")).benchmark
 }
 
 const { positionals, values } = parseArgs({

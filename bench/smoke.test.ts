@@ -8,7 +8,15 @@ import { promisify } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
 
 const main = fileURLToPath(new URL("./dist/main.js", import.meta.url))
-const benchmarks = ["client-overhead", "in-memory", "served", "property-suite", "memory"]
+const benchmarks = [
+  "client-overhead",
+  "in-memory",
+  "served",
+  "property-suite",
+  "token-manager",
+  "token-memory",
+  "fake-memory"
+]
 
 describe("benchmarks", () => {
   it("each runs with tiny counts and prints its table", { timeout: 120_000 }, async () => {

@@ -9,7 +9,7 @@
  * (with `HM_OAUTH_CODE_VERIFIER` for a PKCE app).
  */
 
-import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import {
   Authorization,
   Credentials,
@@ -35,15 +35,15 @@ const consent = (redirectUri: string) =>
     const callback = page.headers.get("location") ?? ""
     const code = yield* Authorization.parseCallback(callback, request.state)
     yield* step("consent", `${page.status} to ${new URL(callback).pathname}, state matches, code ${code}`)
-    return { code, codeVerifier: request.codeVerifier }
+    return { ...request, code }
   })
 
 /** The consent-flow lifecycle of one car, as the demo web app. */
 const consentFlow = Effect.gen(function* () {
   const redirectUri = Demo.webClient.redirectUris[0]
-  const { code, codeVerifier } = yield* consent(redirectUri)
+  const consented = yield* consent(redirectUri)
   const tokens = yield* TokenEndpoint.TokenEndpoint
-  const first = yield* tokens.exchangeCode({ code, redirectUri, codeVerifier: Option.getOrUndefined(codeVerifier) })
+  const first = yield* tokens.exchangeCode(consented)
   yield* step("exchange code", describeTokens(first))
   const vehicles = yield* VehicleInfo.VehicleInfo
   const car = yield* vehicles.get(first.accessToken)
@@ -107,7 +107,10 @@ const againstHighMobility = Effect.gen(function* () {
   yield* step("vehicle info", `vin ${car.vin}, sub ${car.sub}`)
 }).pipe(
   Effect.provide(
-    HmOAuth.layer.pipe(Layer.provideMerge(HmOAuthConfig.layerConfig), Layer.provide(NodeHttpClient.layerUndici))
+    HmOAuth.layer.pipe(
+      Layer.provideMerge(HmOAuthConfig.layerConfig),
+      Layer.provide([NodeHttpClient.layerUndici, NodeFileSystem.layer])
+    )
   )
 )
 

@@ -1,17 +1,14 @@
 /**
- * Every failure the client reports, one class per thing a caller would handle differently.
+ * Every failure the client reports, one class per thing a caller would handle differently, and the exact union
+ * each operation fails with (derived from the table in `Operation`).
  *
- * No error ever carries a secret: server-provided text is scrubbed of the request's secrets before it is
- * stored, and response excerpts have token-bearing fields replaced (see `internal/redact.ts`).
+ * No error ever carries a secret: text a server sends is shown only scrubbed of the request's secrets and of
+ * anything that looks like a token, and bounded in size (see `internal/redact.ts`).
  *
  * @since 0.1.0
  */
 import { Schema } from "effect"
-
-/** The client operations, named as in errors and spans. */
-export const Operation = Schema.Literal("exchangeCode", "refresh", "clientCredentials", "revoke", "vehicleInfo")
-/** The client operations, named as in errors and spans. */
-export type Operation = typeof Operation.Type
+import { type ErrorOf, Operation } from "./Operation.js"
 
 /**
  * What an OAuth protocol error means for the caller, classified from the RFC 6749 error code and — because
@@ -75,6 +72,21 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
 }) {
   override get message() {
     return `${this.operation} unauthorized (${this.status} ${this.error}${this.description ? `: ${this.description}` : ""})`
+  }
+}
+
+/**
+ * The access token handed to vehicle info cannot be a bearer token: it holds characters outside RFC 6750 §2.1's
+ * token alphabet, so it was not sent (it could not go into an `Authorization` header). Get a new token.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidAccessToken extends Schema.TaggedError<InvalidAccessToken>()("InvalidAccessToken", {
+  operation: Operation
+}) {
+  override get message() {
+    return `${this.operation} not sent: the access token is not an RFC 6750 bearer token`
   }
 }
 
@@ -200,20 +212,52 @@ export class InvalidCallback extends Schema.TaggedError<InvalidCallback>()("Inva
 /** Everything parsing a consent callback can fail with. */
 export type CallbackError = StateMismatch | AccessDenied | AuthorizationFailed | InvalidCallback
 
-/** Failures common to every call that reaches the network. */
-export type HttpFailure =
-  | RateLimited
-  | ServerUnavailable
-  | RequestTimeout
-  | TransportError
-  | UnexpectedResponse
-  | OutcomeUnknown
-
-/** Everything `TokenEndpoint` can fail with. */
-export type TokenEndpointError = OAuthProtocolError | HttpFailure | InvalidServiceAccountKey
-/** Everything `Revocation` can fail with. */
-export type RevocationError = OAuthProtocolError | HttpFailure | InvalidServiceAccountKey
-/** Everything `VehicleInfo` can fail with. */
-export type VehicleInfoError = Unauthorized | HttpFailure
-/** Every error of a call that reached for the network. */
-export type HmOAuthError = TokenEndpointError | VehicleInfoError
+/**
+ * Everything a code exchange can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ExchangeCodeError = ErrorOf<"exchangeCode">
+/**
+ * Everything a refresh can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RefreshError = ErrorOf<"refresh">
+/**
+ * Everything a client-credentials request can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ClientCredentialsError = ErrorOf<"clientCredentials">
+/**
+ * Everything `TokenEndpoint` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TokenEndpointError = ExchangeCodeError | RefreshError | ClientCredentialsError
+/**
+ * Everything `Revocation` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RevocationError = ErrorOf<"revoke">
+/**
+ * Everything `VehicleInfo` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type VehicleInfoError = ErrorOf<"vehicleInfo">
+/**
+ * Every error of a call that reached for the network.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type HmOAuthError = ErrorOf<Operation>

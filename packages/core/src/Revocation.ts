@@ -10,43 +10,72 @@ import { HmOAuthConfig } from "./HmOAuthConfig.js"
 import type { RevocationError } from "./HmOAuthError.js"
 import { authenticationFields } from "./internal/clientAuthentication.js"
 
-/** The token to revoke, and optionally which kind it is (a hint the server may use to find it faster). */
+/**
+ * The token to revoke, and optionally which kind it is (a hint the server may use to find it faster).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RevokeParams {
   readonly token: Redacted.Redacted<string>
   readonly tokenTypeHint?: "access_token" | "refresh_token" | undefined
 }
 
-/** The revocation endpoint. */
-export class Revocation extends Context.Tag("@hm-oauth/core/Revocation")<
-  Revocation,
-  {
-    /** Revokes the token; a refresh token takes the access tokens of its grant with it. */
-    readonly revoke: (params: RevokeParams) => Effect.Effect<void, RevocationError>
-  }
->() {}
+/**
+ * The revocation endpoint.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Revokes the token; a refresh token takes the access tokens of its grant with it. */
+  readonly revoke: (params: RevokeParams) => Effect.Effect<void, RevocationError>
+}
 
-/** Builds the revocation endpoint over the shared `HmHttpClient`. */
-export const make: Effect.Effect<Revocation["Type"], never, HmOAuthConfig | HmHttpClient> = Effect.gen(function* () {
+/**
+ * The revocation endpoint.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Revocation extends Context.Tag("@hm-oauth/core/Revocation")<Revocation, Service>() {}
+
+/** A revocation's answer says nothing the client keeps: whatever its body, it is dropped, not carried to the span. */
+const Revoked = Schema.transform(Schema.Unknown, Schema.Void, {
+  strict: true,
+  decode: () => undefined,
+  encode: () => undefined
+})
+
+/**
+ * Builds the revocation endpoint over the shared `HmHttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, HmOAuthConfig | HmHttpClient> = Effect.gen(function* () {
   const http = yield* HmHttpClient
   const authenticate = authenticationFields(yield* HmOAuthConfig)
   return Revocation.of({
-    revoke: Effect.fn("Revocation.revoke")(function* (params: RevokeParams) {
-      yield* http.execute(
+    revoke: (params) =>
+      http.execute(
+        "revoke",
         {
-          operation: "revoke",
-          method: "DELETE",
-          path: "/v1/access_tokens",
           fields: Effect.map(authenticate, (authentication) => ({
             token: params.token,
             token_type_hint: params.tokenTypeHint,
             ...authentication
           }))
         },
-        Schema.Unknown
+        Revoked
       )
-    })
   })
 })
 
-/** The revocation endpoint; `HmHttpClient.layer` provides what it needs. */
+/**
+ * The revocation endpoint; `HmHttpClient.layer` provides what it needs.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: Layer.Layer<Revocation, never, HmOAuthConfig | HmHttpClient> = Layer.effect(Revocation, make)

@@ -9,27 +9,39 @@ import { HmHttpClient } from "./HmHttpClient.js"
 import type { VehicleInfoError } from "./HmOAuthError.js"
 import { Vehicle } from "./Vehicle.js"
 
-/** The vehicle info endpoint. */
-export class VehicleInfo extends Context.Tag("@hm-oauth/core/VehicleInfo")<
-  VehicleInfo,
-  {
-    /** The VIN and `sub` bound to the access token. */
-    readonly get: (accessToken: Redacted.Redacted<string>) => Effect.Effect<Vehicle, VehicleInfoError>
-  }
->() {}
+/**
+ * The vehicle info endpoint.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The VIN and `sub` bound to the access token. */
+  readonly get: (accessToken: Redacted.Redacted<string>) => Effect.Effect<Vehicle, VehicleInfoError>
+}
 
-/** Builds the vehicle info endpoint over the shared `HmHttpClient`. */
-export const make: Effect.Effect<VehicleInfo["Type"], never, HmHttpClient> = Effect.gen(function* () {
-  const http = yield* HmHttpClient
-  return VehicleInfo.of({
-    get: Effect.fn("VehicleInfo.get")(function* (accessToken: Redacted.Redacted<string>) {
-      return yield* http.execute(
-        { operation: "vehicleInfo", method: "GET", path: "/v1/vehicleinfo", bearerToken: accessToken },
-        Vehicle
-      )
-    })
-  })
-})
+/**
+ * The vehicle info endpoint.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class VehicleInfo extends Context.Tag("@hm-oauth/core/VehicleInfo")<VehicleInfo, Service>() {}
 
-/** The vehicle info endpoint; `HmHttpClient.layer` provides what it needs. */
+/**
+ * Builds the vehicle info endpoint over the shared `HmHttpClient`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, HmHttpClient> = Effect.map(HmHttpClient, (http) =>
+  VehicleInfo.of({ get: (accessToken) => http.execute("vehicleInfo", { bearerToken: accessToken }, Vehicle) })
+)
+
+/**
+ * The vehicle info endpoint; `HmHttpClient.layer` provides what it needs.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: Layer.Layer<VehicleInfo, never, HmHttpClient> = Layer.effect(VehicleInfo, make)

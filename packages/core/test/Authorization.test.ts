@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, FastCheck as fc, Layer, Option, Redacted } from "effect"
+import { DateTime, Effect, Exit, FastCheck as fc, Layer, Redacted } from "effect"
 import { Authorization, Credentials, HmOAuthConfig, Pkce } from "../src/index.js"
 
 const configLayer = (options: Partial<HmOAuthConfig.Options> = {}) =>
@@ -61,9 +61,10 @@ describe("Authorization.begin", () => {
       expect(url.origin + url.pathname).toBe(HmOAuthConfig.consentPageUrls.sandbox)
       expect(url.searchParams.get("state")).toBe(request.state)
       expect(request.state).toMatch(/^[A-Za-z0-9_-]{43}$/)
-      const verifier = Option.getOrThrow(request.codeVerifier)
+      const verifier = request.codeVerifier!
       expect(url.searchParams.get("code_challenge")).toBe(yield* Pkce.challengeOf(verifier))
       expect(request.url).not.toContain(Redacted.value(verifier))
+      expect(request.redirectUri).toBe("com.example.app:/cb")
     }).pipe(Effect.provide(configLayer()))
   )
 
@@ -71,9 +72,9 @@ describe("Authorization.begin", () => {
     Effect.gen(function* () {
       const first = yield* Authorization.begin({ redirectUri: "https://app.example/cb" })
       const second = yield* Authorization.begin({ redirectUri: "https://app.example/cb", pkce: true })
-      expect(Option.isNone(first.codeVerifier)).toBe(true)
+      expect(first.codeVerifier).toBeUndefined()
       expect(new URL(first.url).searchParams.has("code_challenge")).toBe(false)
-      expect(Option.isSome(second.codeVerifier)).toBe(true)
+      expect(second.codeVerifier).toBeDefined()
       expect(first.state).not.toBe(second.state)
     }).pipe(Effect.provide(configLayer({ credentials: Credentials.clientSecret("s"), environment: "production" })))
   )
@@ -109,8 +110,33 @@ describe("Authorization.parseCallback", () => {
     ],
     ["neither code nor error", "https://app.example/cb?state=st-1", { _tag: "InvalidCallback" }],
     ["an empty code", "https://app.example/cb?state=st-1&code=", { _tag: "InvalidCallback" }],
-    ["not a URL", "http://[::1", { _tag: "InvalidCallback" }]
+    ["not a URL", "http://[::1", { _tag: "InvalidCallback" }],
+    ["an empty callback", "", { _tag: "InvalidCallback", problem: "not a URL" }],
+    ["a URL with no callback parameters", "https://app.example/cb", { _tag: "InvalidCallback" }],
+    [
+      "a repeated state (RFC 6749 §3.1)",
+      "https://app.example/cb?code=c&state=st-1&state=st-1",
+      { _tag: "InvalidCallback", problem: "state appears more than once" }
+    ],
+    [
+      "a repeated code",
+      "https://app.example/cb?code=c&code=d&state=st-1",
+      { _tag: "InvalidCallback", problem: "code appears more than once" }
+    ],
+    ["a repeated error", "https://app.example/cb?error=a&error=b&state=st-1", { _tag: "InvalidCallback" }],
+    ["a code with a line break", "https://app.example/cb?code=c%0Ad&state=st-1", { _tag: "InvalidCallback" }]
   ]
+  it("an empty expected state is refused: there would be nothing left to check", () => {
+    const exit = parse("https://app.example/cb?code=c&state=", "")
+    expect(exit).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "InvalidCallback" } } })
+  })
+
+  it("a long error description is cut", () => {
+    const exit = parse(`https://app.example/cb?error=access_denied&error_description=${"x".repeat(10_000)}&state=st-1`)
+    if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error("expected a failure")
+    expect(JSON.stringify(exit.cause.error).length).toBeLessThan(1_000)
+  })
+
   for (const [name, url, expected] of failures) {
     it(`${name} → ${(expected as { _tag: string })._tag}`, () => {
       const exit = parse(url)

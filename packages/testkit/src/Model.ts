@@ -599,5 +599,8 @@ export const historyPage: (state: State, query?: PageQuery) => Page<HistoryEntry
 /** How many consents, codes, tokens, families and exchanges the server holds. */
 export const counts: (state: State) => Counts = inspect.counts
 
+/** Every token and code value the server still holds, oldest first: for tests that search text for a leak. */
+export const issuedValues: (state: State) => ReadonlyArray<string> = inspect.issuedValues
+
 /** The public half of the server's ES256 key, to verify client-credentials tokens. */
 export const signingPublicKey: (state: State) => JsonWebKey = inspect.signingPublicKey

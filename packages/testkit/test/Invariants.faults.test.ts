@@ -87,6 +87,8 @@ const isSafe = (operation: Operation) => operation !== "exchangeCode" && operati
 
 const maxRetryAfter = Duration.seconds(60)
 const attempts = 4
+/** The predictions count attempts, not time: a retry budget beyond any of these schedules keeps them exact. */
+const countedInAttempts = { retryBudget: "1 hour" } as const
 
 /** Core's rule: a safe operation retries what may pass, a code exchange or refresh only what never left. */
 const isRetried = (operation: Operation, seen: Seen): boolean => {
@@ -291,7 +293,7 @@ const underFaults = (
     if (!isSafe(operation)) expect(reached).toBeLessThanOrEqual(1)
     yield* afterwards(reached)
     yield* Steps.expectConsistentFamilies
-  }).pipe(Effect.provide(transport.layer(subject.as, { faultSeed })))
+  }).pipe(Effect.provide(transport.layer(subject.as, { faultSeed }, countedInAttempts)))
 }
 
 for (const transport of transports) {

@@ -2,7 +2,8 @@
  * Turns what a server says into a reason a caller can branch on. High Mobility answers `invalid_request` for
  * nearly every token error, so the description decides; a precise RFC 6749 code, when sent, wins.
  */
-import type { OAuthErrorReason, Operation, UnauthorizedReason } from "../HmOAuthError.js"
+import type { OAuthErrorReason, UnauthorizedReason } from "../HmOAuthError.js"
+import type { Operation } from "../Operation.js"
 
 const byRfcCode: Readonly<Record<string, OAuthErrorReason>> = {
   invalid_grant: "InvalidGrant",
@@ -11,6 +12,27 @@ const byRfcCode: Readonly<Record<string, OAuthErrorReason>> = {
   invalid_scope: "InvalidScope",
   unauthorized_client: "UnauthorizedClient"
 }
+
+/**
+ * Error codes of the OAuth RFCs (6749 §5.2, 6750 §3.1, 7009 §2.2.1) and the titles High Mobility refuses tokens
+ * with: a fixed vocabulary, shown as sent, since it cannot be an echo of anything the client sent.
+ */
+const vocabulary = new Set([
+  ...Object.keys(byRfcCode),
+  "invalid_request",
+  "invalid_token",
+  "insufficient_scope",
+  "unsupported_token_type",
+  "access_denied",
+  "server_error",
+  "temporarily_unavailable",
+  "Unauthorized",
+  "Forbidden",
+  "unauthorized"
+])
+
+/** Whether an error code or title is one of the fixed vocabulary. */
+export const isRegisteredCode = (code: string): boolean => vocabulary.has(code)
 
 /** First match wins: ordered from the most specific description to the most general. */
 const byDescription: ReadonlyArray<readonly [RegExp, OAuthErrorReason]> = [

@@ -1,19 +1,24 @@
 /**
- * Reads one HTTP answer into a value or a typed error. Nothing a server sends becomes a defect: a wrong status,
- * a body that is not JSON, the wrong shape or an error body under a success status are all typed failures.
+ * Reads one HTTP answer into a value, a refusal the caller acts on, or a failure of the attempt. Nothing a server
+ * sends becomes a defect: a wrong status, a body that is not JSON, the wrong shape, an error body under a success
+ * status are all typed. What an answer can mean depends on the operation's `answers` in the `Operation` table.
+ * Classification reads the raw answer; only the text an error shows is scrubbed.
  */
-import { Either, Option, ParseResult, type Redacted, Schema } from "effect"
+import { Either, Option, Redacted, Schema } from "effect"
 import {
+  InvalidAccessToken,
   OAuthProtocolError,
-  type Operation,
   RateLimited,
   ServerUnavailable,
   Unauthorized,
   UnexpectedResponse
 } from "../HmOAuthError.js"
+import type { Answers, AttemptFailure, Operation, RefusalOf } from "../Operation.js"
 import { parseRetryAfter } from "../Retry.js"
-import { oauthErrorReason, unauthorizedReason } from "./errorReasons.js"
-import { excerpt, isSecretField, scrub } from "./redact.js"
+import { isRegisteredCode, oauthErrorReason, unauthorizedReason } from "./errorReasons.js"
+import { describe } from "./issues.js"
+import { excerpt, limits, scrub } from "./redact.js"
+import { bearerToken } from "./syntax.js"
 
 /** One HTTP answer, its body read as text. */
 export interface Answer {
@@ -31,47 +36,81 @@ export interface Context {
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
 }
 
-/** The failures an answer can turn into. */
-export type AnswerFailure = OAuthProtocolError | Unauthorized | RateLimited | ServerUnavailable | UnexpectedResponse
+/** An answer read: a value or a refusal (both final), or a failure of the attempt (which a retry may follow). */
+export type Read<A, K extends Answers> = Either.Either<Either.Either<A, RefusalOf<K>>, AttemptFailure>
 
-/** Interprets an answer: a 2xx body decoded with `schema`, or the typed failure its status and body mean. */
-export const interpret = <A, I>(
+/** How the answers of one kind of operation are read. */
+export interface Reader<K extends Answers> {
+  /** A refusal known before sending: the request could not go on the wire as it is. */
+  readonly unsendable: (operation: Operation, bearer: Redacted.Redacted<string> | undefined) => RefusalOf<K> | undefined
+  readonly interpret: <A, I>(schema: Schema.Schema<A, I>, answer: Answer, context: Context) => Read<A, K>
+}
+
+/**
+ * The answers common to every operation: a 2xx decoded with `schema`, 429 and 5xx; `undefined` for the statuses
+ * each kind reads its own way.
+ */
+const common = <A, I>(
   schema: Schema.Schema<A, I>,
   answer: Answer,
   context: Context
-): Either.Either<A, AnswerFailure> => {
+): Either.Either<Either.Either<A, never>, AttemptFailure> | undefined => {
   const { status } = answer
-  if (status >= 200 && status < 300) return decodeSuccess(schema, answer, context)
+  if (status >= 200 && status < 300) return Either.map(decodeSuccess(schema, answer, context), Either.right)
   if (status === 429) {
     return Either.left(new RateLimited({ operation: context.operation, ...retryAfter(answer, context) }))
   }
   if (status >= 500) {
     return Either.left(new ServerUnavailable({ operation: context.operation, status, ...retryAfter(answer, context) }))
   }
-  if ((status === 401 || status === 403) && context.operation === "vehicleInfo") {
-    return Either.left(unauthorized(answer, context))
-  }
-  if (status >= 400) {
-    const oauthError = Schema.decodeUnknownOption(OAuthErrorBody)(parseJson(answer.body))
-    if (Option.isSome(oauthError)) {
-      const error = scrub(oauthError.value.error, context.secrets)
-      const description = describe(oauthError.value.error_description, context)
-      return Either.left(
-        new OAuthProtocolError({
-          operation: context.operation,
-          status,
-          error,
-          ...description,
-          reason: oauthErrorReason(context.operation, error, description.description)
-        })
+  if (status < 400) return Either.left(unexpected(answer, context, `status ${status} is not an answer this API gives`))
+  return undefined
+}
+
+/** The readers, by the `answers` of the `Operation` table. */
+export const readers: { readonly [K in Answers]: Reader<K> } = {
+  token: {
+    unsendable: () => undefined,
+    interpret: (schema, answer, context) => {
+      const read = common(schema, answer, context)
+      if (read !== undefined) return read
+      const body = Schema.decodeUnknownOption(OAuthErrorBody)(parseJson(answer.body))
+      if (Option.isNone(body)) {
+        return Either.left(unexpected(answer, context, "a client error without an OAuth error body"))
+      }
+      const { error, error_description } = body.value
+      return Either.right(
+        Either.left(
+          new OAuthProtocolError({
+            operation: context.operation,
+            status: answer.status,
+            error: codeShown(error, context),
+            ...(error_description === undefined
+              ? {}
+              : { description: scrub(error_description, context.secrets, limits.description) }),
+            reason: oauthErrorReason(context.operation, error, error_description)
+          })
+        )
       )
     }
-    return Either.left(unexpected(answer, context, "a client error without an OAuth error body"))
+  },
+  resource: {
+    unsendable: (operation, bearer) =>
+      bearer === undefined || bearerToken.test(Redacted.value(bearer))
+        ? undefined
+        : new InvalidAccessToken({ operation }),
+    interpret: (schema, answer, context) => {
+      const read = common(schema, answer, context)
+      if (read !== undefined) return read
+      if (answer.status === 401 || answer.status === 403)
+        return Either.right(Either.left(unauthorized(answer, context)))
+      return Either.left(unexpected(answer, context, `status ${answer.status} is not an answer of this resource`))
+    }
   }
-  return Either.left(unexpected(answer, context, `status ${status} is not an answer this API gives`))
 }
 
 const OAuthErrorBody = Schema.Struct({ error: Schema.String, error_description: Schema.optional(Schema.String) })
+const isOAuthErrorBody = Schema.is(OAuthErrorBody)
 
 const decodeSuccess = <A, I>(
   schema: Schema.Schema<A, I>,
@@ -80,11 +119,11 @@ const decodeSuccess = <A, I>(
 ): Either.Either<A, UnexpectedResponse> => {
   const json = parseJson(answer.body)
   if (json === notJson) return Either.left(unexpected(answer, context, "the body is not JSON"))
-  if (Option.isSome(Schema.decodeUnknownOption(OAuthErrorBody)(json))) {
+  if (isOAuthErrorBody(json)) {
     return Either.left(unexpected(answer, context, "a success status carrying an OAuth error body"))
   }
   return Either.mapLeft(Schema.decodeUnknownEither(schema)(json), (error) =>
-    unexpected(answer, context, `the body does not match the spec: ${describeParseError(error)}`)
+    unexpected(answer, context, `the body does not match the spec: ${describe(error.issue)}`)
   )
 }
 
@@ -100,22 +139,12 @@ const parseJson = (body: string): unknown => {
   }
 }
 
-/** Schema issues as `path: message`, without the message where the path names a secret field (it may quote it). */
-const describeParseError = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map(({ message, path }) => {
-      const field = path.join(".")
-      return path.some((key) => typeof key === "string" && isSecretField(key))
-        ? `${field}: invalid`
-        : `${field}: ${message}`
-    })
-    .join("; ")
-
 const unexpected = (answer: Answer, context: Context, problem: string) =>
   new UnexpectedResponse({
     operation: context.operation,
     status: answer.status,
-    problem: scrub(problem, context.secrets),
+    // the problem is the client's own words (paths and expectations of the schema): it quotes nothing received
+    problem: problem.length > limits.description ? `${problem.slice(0, limits.description)}…` : problem,
     excerpt: excerpt(answer.body, context.secrets)
   })
 
@@ -125,8 +154,9 @@ const retryAfter = (answer: Answer, context: Context) =>
     onSome: (duration) => ({ retryAfter: duration })
   })
 
-const describe = (description: string | undefined, context: Context): { readonly description?: string } =>
-  description === undefined ? {} : { description: scrub(description, context.secrets) }
+/** An error code as shown: one of the registered codes as it is, anything else scrubbed. */
+const codeShown = (code: string, context: Context): string =>
+  isRegisteredCode(code) ? code : scrub(code, context.secrets, limits.short)
 
 const ErrorEntry = Schema.Struct({ title: Schema.String, detail: Schema.optional(Schema.String) })
 
@@ -154,14 +184,14 @@ const unauthorized = (answer: Answer, context: Context): Unauthorized => {
     onNone: (): Refusal => ({ title: "unauthorized" }),
     onSome: refusalOf
   })
-  const error = scrub(refusal.title, context.secrets)
-  const description = describe(refusal.detail, context)
   return new Unauthorized({
     operation: context.operation,
     status: answer.status,
-    error,
-    ...description,
-    ...(refusal.requestId === undefined ? {} : { requestId: scrub(refusal.requestId, context.secrets) }),
-    reason: unauthorizedReason(`${error} ${description.description ?? ""}`)
+    error: codeShown(refusal.title, context),
+    ...(refusal.detail === undefined
+      ? {}
+      : { description: scrub(refusal.detail, context.secrets, limits.description) }),
+    ...(refusal.requestId === undefined ? {} : { requestId: scrub(refusal.requestId, context.secrets, limits.short) }),
+    reason: unauthorizedReason(`${refusal.title} ${refusal.detail ?? ""}`)
   })
 }

@@ -4,12 +4,14 @@
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type { Redacted } from "effect"
-import { type Operation, TransportError } from "../HmOAuthError.js"
-import { scrub } from "./redact.js"
+import { TransportError } from "../HmOAuthError.js"
+import type { Operation } from "../Operation.js"
+import { limits, scrub } from "./redact.js"
 
 /**
- * System and undici error codes raised before a single byte of the request left: no connection, no address.
- * A reset or a closed socket is not among them: the request may have been sent.
+ * System, Node and undici error codes raised before a single byte of the request left: no connection, no
+ * address, a request that could not be built. A reset or a closed socket is not among them: the request may have
+ * been sent.
  */
 const notSentCodes = new Set([
   "ECONNREFUSED",
@@ -19,7 +21,11 @@ const notSentCodes = new Set([
   "EHOSTUNREACH",
   "EADDRNOTAVAIL",
   "UND_ERR_CONNECT_TIMEOUT",
-  "ERR_INVALID_URL"
+  "UND_ERR_INVALID_ARG",
+  "ERR_INVALID_URL",
+  "ERR_INVALID_CHAR",
+  "ERR_INVALID_HTTP_TOKEN",
+  "ERR_HTTP_INVALID_HEADER_VALUE"
 ])
 
 /** The `code` of an error or of any error in its `cause` chain (fetch wraps system errors in a `TypeError`). */
@@ -45,6 +51,7 @@ export const transportError = (
   const codes = errorCodes(error.cause)
   const notSent =
     error._tag === "RequestError" && (error.reason !== "Transport" || codes.some((code) => notSentCodes.has(code)))
-  const detail = [error.reason, ...codes, messageOf(error.cause)].join(": ")
-  return new TransportError({ operation, mayHaveReachedServer: !notSent, detail: scrub(detail, secrets) })
+  // the reason and the codes are the platform's words; only the message may echo what was sent
+  const detail = [error.reason, ...codes, scrub(messageOf(error.cause), secrets, limits.description)].join(": ")
+  return new TransportError({ operation, mayHaveReachedServer: !notSent, detail })
 }

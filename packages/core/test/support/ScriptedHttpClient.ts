@@ -47,12 +47,21 @@ export const baseOptions: HmOAuthConfig.Options = {
   clientId: "09ce38c6-5cd7-47b0-b271-235414e938c6"
 }
 
-/** The three services over a scripted client, and the recorded requests. */
-export const layer = (script: Script, options: Partial<HmOAuthConfig.Options> = {}) => {
+/**
+ * The three services over a scripted client, and the recorded requests. With `platform`, the scripted client is
+ * wrapped in `HttpClient.make`, as undici's and fetch's clients are, so the platform's own span and abort handling
+ * run as they would in production.
+ */
+export const layer = (script: Script, options: Partial<HmOAuthConfig.Options> = {}, transport?: "platform") => {
   const { client, sent } = make(script)
   const services = HmOAuth.layer.pipe(
     Layer.provide(HmOAuthConfig.layer({ ...baseOptions, ...options })),
-    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+    Layer.provide(
+      Layer.succeed(
+        HttpClient.HttpClient,
+        transport === "platform" ? HttpClient.make((request) => client.execute(request)) : client
+      )
+    )
   )
   return { layer: Layer.orDie(services), sent }
 }

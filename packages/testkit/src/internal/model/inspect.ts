@@ -182,6 +182,8 @@ export const history = (state: State): ReadonlyArray<HistoryEntry> => toArray(st
 export const historyPage = (state: State, query: PageQuery = {}): Page<HistoryEntry> =>
   page(state.history, query, 0, (entry) => entry)
 
+export const issuedValues = (state: State): ReadonlyArray<string> => toArray(state.values)
+
 export const counts = (state: State): Counts => ({
   consents: state.consents.count,
   codes: state.codes.count,

@@ -108,7 +108,7 @@ const group = (
 }
 
 export const benchmark: Benchmark = {
-  name: "memory",
+  name: "fake-memory",
   title: "RSS of the served fake over 200,000 issuances per group, its clock moved, control calls timed meanwhile",
   unit: "MB RSS",
   perRoundUnit: "issuances",
