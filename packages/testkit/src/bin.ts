@@ -1,38 +1,27 @@
 #!/usr/bin/env node
 /**
- * The `hm-oauth-testkit` executable. Exit codes: 0 after SIGINT/SIGTERM or `--help`; 2 for wrong usage (a bad
- * flag, a missing or undecodable configuration file); 1 for any other failure, such as a port in use.
+ * The `hm-oauth-testkit` executable (see `Cli.ts`). A failure prints its text on stderr and exits with its code; a
+ * defect, a bug of ours, prints its cause and exits 1; SIGINT and SIGTERM stop a server cleanly with exit 0.
  */
-import { ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit, Option } from "effect"
+// the modules themselves, not the package's index, which loads every Node module of the platform
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Console, Effect, Exit } from "effect"
 import * as Cli from "./Cli.js"
 
-/** Wrong usage: the command line (which @effect/cli reports itself) or the configuration file. */
-const isUsageError = (error: unknown): boolean =>
-  ValidationError.isValidationError(error) || (error as { readonly _tag?: unknown })._tag === "InvalidServerConfig"
-
-const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
-  if (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause)) return 0
-  return Option.exists(Cause.failureOption(exit.cause), isUsageError) ? 2 : 1
-}
-
-const describe = (cause: Cause.Cause<unknown>): string =>
-  Option.match(Cause.failureOption(cause), {
-    onNone: () => Cause.pretty(cause),
-    // the platform's ServeError keeps the reason (e.g. EADDRINUSE) in its cause
-    onSome: (error) =>
-      error instanceof Error
-        ? error.message || (error.cause instanceof Error ? error.cause.message : error.name)
-        : String(error)
+Cli.run(process.argv.slice(2)).pipe(
+  Effect.as(0),
+  Effect.catchAll((failure) => Effect.as(Console.error(failure.text), failure.exitCode)),
+  Effect.tapDefect((defect) => Console.error(`hm-oauth-testkit: ${Cause.pretty(Cause.die(defect))}`)),
+  Effect.provide(NodeFileSystem.layer),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.match(exit, {
+          onSuccess: (code) => (typeof code === "number" ? code : 1),
+          onFailure: (cause) => (Cause.isInterruptedOnly(cause) ? 0 : 1)
+        })
+      )
   })
-
-Cli.run(process.argv).pipe(
-  Effect.tapErrorCause((cause) =>
-    Cause.isInterruptedOnly(cause) || Option.exists(Cause.failureOption(cause), ValidationError.isValidationError)
-      ? Effect.void
-      : Console.error(`hm-oauth-testkit: ${describe(cause)}`)
-  ),
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true, teardown: (exit, onExit) => onExit(exitCode(exit)) })
 )
