@@ -128,9 +128,11 @@ export const testkitCli = async (): Promise<Server> => {
     tokenPath: apiTokenPath,
     // the owner consents on the consent page, then the code is exchanged: a refresh token no one has spent
     refreshToken: async () => {
-      const consent = await fetch(`${baseUrl}/oauth/new?${form({ client_id: client.id, redirect_uri: redirectUri })}`, {
-        redirect: "manual"
-      })
+      // `vin=` answers at once, with no page to click
+      const consent = await fetch(
+        `${baseUrl}/oauth/new?${form({ client_id: client.id, redirect_uri: redirectUri, state: "bench", vin })}`,
+        { redirect: "manual" }
+      )
       const code = new URL(consent.headers.get("location") ?? "", baseUrl).searchParams.get("code")
       if (code === null) throw new Error(`the consent page answered ${consent.status} without a code`)
       const exchange = await fetch(`${baseUrl}${apiTokenPath}`, {

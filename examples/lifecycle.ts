@@ -77,7 +77,8 @@ const againstTheFake = Effect.suspend(() => {
   return Effect.gen(function* () {
     const baseUrl = yield* FakeHttpServer.baseUrl
     yield* Console.log(`hm-oauth lifecycle against the test kit's fake server at ${baseUrl}\n`)
-    const common = { baseUrl, consentPageUrl: `${baseUrl}/oauth/new` }
+    // the fake's consent page answers at once for a car it is given (`vin=`), where a person would click
+    const common = { baseUrl, consentPageUrl: `${baseUrl}/oauth/new?vin=${Demo.vin}` }
     yield* consentFlow.pipe(
       Effect.provide(
         client({ ...common, clientId: Demo.webClient.id, credentials: Credentials.clientSecret(Demo.webClient.secret) })

@@ -6,7 +6,8 @@
  * - `POST` and `DELETE /v1/access_tokens`, `GET /v1/vehicleinfo`, and anything else the API does not have
  *   (the model answers 404/405): exactly as the model answers, bodies in JSON or form encoding; a body over
  *   `maxBodyBytes` gets 413.
- * - `GET /oauth/new`: the consent page (see `internal/http/consentPage.ts` for its fake-only parameters).
+ * - `GET /oauth/new`: the consent page a person clicks through, and `POST /oauth/new`, its form's answer (see
+ *   `internal/http/consentPage.ts`, and its fake-only shortcuts that answer at once).
  * - `/testkit/...`: the control API (see the README), unless `controlApi: false`.
  *
  * The server's client-assertion audience is its own address + `/v1`, unless the policy names another.
@@ -37,12 +38,16 @@ export interface Options extends FakeServer.Options {
 
 /** The HTTP app: consent page, control API, and everything else forwarded to the fake server. */
 export const app = (options: Pick<Options, "controlApi" | "maxBodyBytes"> = {}) => {
-  const routes = HttpRouter.empty.pipe(HttpRouter.get("/oauth/new", consentPage))
-  return (
-    options.controlApi === false
-      ? routes
-      : HttpRouter.mount(routes, "/testkit", controlApi(options.maxBodyBytes ?? defaultMaxBodyBytes))
-  ).pipe(HttpRouter.all("*", forward(options.maxBodyBytes ?? defaultMaxBodyBytes)))
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
+  // the page's one-time forms live as long as the app
+  const consent = consentPage(maxBodyBytes)
+  const routes = HttpRouter.empty.pipe(
+    HttpRouter.get("/oauth/new", consent.show),
+    HttpRouter.post("/oauth/new", consent.submit)
+  )
+  return (options.controlApi === false ? routes : HttpRouter.mount(routes, "/testkit", controlApi(maxBodyBytes))).pipe(
+    HttpRouter.all("*", forward(maxBodyBytes))
+  )
 }
 
 /** The listening server's base URL, e.g. `http://127.0.0.1:4000`. */

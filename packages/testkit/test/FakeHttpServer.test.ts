@@ -21,7 +21,7 @@ describe("FakeHttpServer: the core client over real HTTP", () => {
     "the lifecycle through the consent page: 302 with code and state, exchange, vehicleinfo, refresh, revoke",
     () =>
       Effect.gen(function* () {
-        const consent = yield* fetchFrom(consentQuery({}))
+        const consent = yield* fetchFrom(consentQuery({ vin: Client.VIN }))
         expect(consent.status).toBe(302)
         const location = new URL(consent.headers.get("location")!)
         expect(location.origin + location.pathname).toBe(redirectUri)
