@@ -2,10 +2,12 @@
  * The `hm-oauth-testkit` command line: `hm-oauth-testkit serve [--host 127.0.0.1] [--port 4000] [--config FILE]
  * [--demo] [--seed N] [--key-file FILE]` serves the fake over HTTP until SIGINT or SIGTERM (see `--help`).
  *
- * Each command is declared once, with its flags, in `internal/cli/`, and listed in `commands`: the table drives the
- * dispatch, the parsing, the problems a bad command line is told and the help. Exit codes: 0 on success (and
- * `--help`), 2 for wrong usage (a bad flag, configuration or address; the help on stderr when no command is given),
- * 1 for any other failure.
+ * A command is declared once, in a module of `internal/cli/` (`Command.make({ name, summary, flags, notes, run })`,
+ * its flags built from `Command.required`, `optional`, `withDefault`, `repeated` or `toggle` over a `Command.text`
+ * or `Command.integer` value), and listed in `commands`: dispatch, parsing, the problems of a bad command line and
+ * the help all follow from that declaration. Exit codes: 0 on success (and `--help`), 2 for wrong usage (a bad flag,
+ * configuration or address; the help on stderr when no command is given), 1 for a failure of the work itself
+ * (`CliFailure` with `exitCode: 1`), or a defect.
  *
  * @since 0.1.0
  */

@@ -12,6 +12,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Credentials, HmOAuth, HmOAuthConfig, TokenEndpoint } from "@hm-oauth/core"
 import { Effect, Layer } from "effect"
 import * as Cli from "../src/Cli.js"
+import * as Command from "../src/internal/cli/command.js"
 
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 const scratch = mkdtempSync(join(tmpdir(), "hm-oauth-testkit-cli-"))
@@ -302,6 +303,52 @@ describe("hm-oauth-testkit: wrong usage", () => {
       })
       expect(existsSync(clashKey)).toBe(false)
       expect(existsSync(`${clashKey}.lock`)).toBe(false)
+    })
+  )
+})
+
+describe("a command declared in one table", () => {
+  // shaped like the conformance kit's `conform`: one declaration gives parsing, problems and help
+  const seen: Array<unknown> = []
+  const check = Command.make({
+    name: "check",
+    summary: "check a server",
+    flags: {
+      "base-url": Command.required(Command.text("URL"), "the server's base URL"),
+      only: Command.repeated(Command.text("ID"), "run this check only"),
+      runs: Command.withDefault(Command.integer("N", 1, 1000), "runs of each property", 100),
+      json: Command.optional(Command.text("FILE"), "write the results here")
+    },
+    notes: ["Exit codes: 0 when every check passes, 1 when one fails, 2 for wrong usage."],
+    run: (values) =>
+      Effect.sync(() => seen.push(values)).pipe(
+        Effect.zipRight(
+          values.only.includes("fails")
+            ? Effect.fail(new Command.CliFailure({ exitCode: 1, text: "1 check failed" }))
+            : Effect.void
+        )
+      )
+  })
+  const run = Command.program({ name: "kit", summary: "A kit", commands: [check] })
+
+  it.effect("reads each flag as declared: required, repeatable, defaulted, optional", () =>
+    Effect.gen(function* () {
+      yield* run(["check", "--base-url", "http://127.0.0.1:1", "--only", "a", "--only=b"])
+      expect(seen).toEqual([{ "base-url": "http://127.0.0.1:1", only: ["a", "b"], runs: 100, json: undefined }])
+      expect(yield* Effect.flip(run(["check", "--runs", "0"]))).toEqual(
+        new Command.CliFailure({
+          exitCode: 2,
+          text: [
+            "kit check: --base-url: required",
+            'kit check: --runs: expected an integer from 1 to 1000, got "0"',
+            "(kit check --help lists the flags)"
+          ].join("\n")
+        })
+      )
+      // a failure of the work itself: exit 1, its text named after the command
+      expect(yield* Effect.flip(run(["check", "--base-url", "u", "--only", "fails"]))).toEqual(
+        new Command.CliFailure({ exitCode: 1, text: "kit check: 1 check failed" })
+      )
     })
   )
 })

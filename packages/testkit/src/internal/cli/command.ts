@@ -103,11 +103,11 @@ export type Values<F extends Readonly<Record<string, Flag<unknown>>>> = {
   readonly [K in keyof F]: F[K] extends Flag<infer A> ? A : never
 }
 
-/** A command as the program dispatches it: its help, and its run from the arguments after its name. */
+/** A command as the program dispatches it: its name and summary for the program's help, and its run. */
 export interface Command<R> {
   readonly name: string
   readonly summary: string
-  readonly help: (program: string) => string
+  /** Runs the command with the arguments after its name; `program` is the executable's name, for messages. */
   readonly run: (program: string, args: ReadonlyArray<string>) => Effect.Effect<void, CliFailure, R>
 }
 
@@ -222,7 +222,6 @@ export const make = <F extends Readonly<Record<string, Flag<unknown>>>, R>(spec:
   return {
     name: spec.name,
     summary: spec.summary,
-    help,
     run: (program, args) => {
       const tokens = tokenize(spec.flags, args)
       if (tokens === HELP) return Console.log(help(program))
