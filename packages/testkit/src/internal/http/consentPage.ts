@@ -38,14 +38,19 @@ const redirectTo = (redirectUri: string, params: Record<string, string | undefin
   return HttpServerResponse.redirect(`${redirectUri}${redirectUri.includes("?") ? "&" : "?"}${query}`, { status })
 }
 
+/** An OAuth error at the app's redirect URI (RFC 6749 §4.1.2.1), with its `state`. */
+const appError = (
+  redirectUri: string,
+  state: string | undefined,
+  error: string,
+  description: string,
+  status: 302 | 303
+) => redirectTo(redirectUri, { error, error_description: description, state }, status)
+
 const refuse = (refused: Refusal, status: 302 | 303) =>
   refused._tag === "ToOwner"
     ? refusalPage(refused.problem)
-    : redirectTo(
-        refused.redirectUri,
-        { error: refused.error, error_description: refused.description, state: refused.state },
-        status
-      )
+    : appError(refused.redirectUri, refused.state, refused.error, refused.description, status)
 
 /** Why the model refused a consent whose redirect URI is trusted: sent back as an OAuth error. */
 const errorDescription = (error: Model.AuthorizeError): string => {
@@ -76,20 +81,11 @@ const consent = (request: Model.AuthorizeRequest, state: string, status: 302 | 3
     const authorized = yield* Effect.either((yield* FakeServer).authorize(request))
     return Either.isRight(authorized)
       ? redirectTo(request.redirectUri, { code: Redacted.value(authorized.right.code), state }, status)
-      : refuse(
-          {
-            _tag: "ToApp",
-            redirectUri: request.redirectUri,
-            state,
-            error: "invalid_request",
-            description: errorDescription(authorized.left.reason)
-          },
-          status
-        )
+      : appError(request.redirectUri, state, "invalid_request", errorDescription(authorized.left.reason), status)
   })
 
-const denied = (redirectUri: string, state: string | undefined, status: 302 | 303) =>
-  redirectTo(redirectUri, { error: "access_denied", error_description: "The owner declined.", state }, status)
+const denied = (redirectUri: string, state: string, status: 302 | 303) =>
+  appError(redirectUri, state, "access_denied", "The owner declined.", status)
 
 /** The two routes of one served fake, sharing its forms. */
 export const consentPage = (
@@ -126,16 +122,7 @@ export const consentPage = (
       }
     })
     if (Either.isLeft(view.tried) && view.tried.left._tag !== "NoVehicleRegistered") {
-      return refuse(
-        {
-          _tag: "ToApp",
-          redirectUri: asked.redirectUri,
-          state,
-          error: "invalid_request",
-          description: errorDescription(view.tried.left)
-        },
-        302
-      )
+      return appError(asked.redirectUri, state, "invalid_request", errorDescription(view.tried.left), 302)
     }
     const known = Either.getOrUndefined(view.tried)
     const cookie = request.cookies[OWNER_COOKIE]
