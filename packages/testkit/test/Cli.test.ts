@@ -169,6 +169,7 @@ describe("hm-oauth-testkit serve", () => {
         expect(busyPort.stdout).toBe("")
         // written only once listening: the server that could not listen wrote no key
         expect(existsSync(otherKeyFile)).toBe(false)
+        expect(existsSync(`${otherKeyFile}.lock`)).toBe(false)
         expect(sameKeyFile.code).toBe(2)
         expect(sameKeyFile.stderr).toBe(
           `hm-oauth-testkit serve: --key-file ${keyFile} belongs to the server running as process ${running.child.pid}: ` +
