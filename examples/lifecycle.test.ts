@@ -1,11 +1,11 @@
-/** `npm start` stays true: the built example walks the whole lifecycle against the fake and exits 0. */
+/** `npm run example:lifecycle` stays true: the built example walks the whole lifecycle against the fake and exits 0. */
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 
 const program = fileURLToPath(new URL("./dist/lifecycle.js", import.meta.url))
 
-describe("the main job", () => {
+describe("the single-car lifecycle", () => {
   it("walks consent, exchange, vehicle info, refresh, revoke, refusal and client credentials, printing no token", async () => {
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("HM_OAUTH_")))

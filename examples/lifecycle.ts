@@ -1,5 +1,5 @@
 /**
- * The main job (`npm start`): the whole token lifecycle with the core client over real HTTP.
+ * The single-car lifecycle (`npm run example:lifecycle`): every step of one grant with the core client over real HTTP.
  *
  * Without configuration it starts the test kit's fake server on a free loopback port (the demo set) and walks:
  * consent (following the 302), code exchange with PKCE, vehicle info, refresh, revocation, vehicle info refused,
