@@ -273,6 +273,7 @@ const walkthrough = (flags: Flags) =>
       revokedByReuse: families.filter((family) => family.refreshTokensRevoked?.reason === "refresh_token_reused")
         .length,
       latencies: reads.flatMap((done) => done.latencies),
+      fromMemory: reads.flatMap((done) => done.fromMemory),
       seconds: (performance.now() - began) / 1000
     }))
       yield* say(row)

@@ -45,8 +45,8 @@ export const ClockSet = Schema.TaggedStruct("ClockSet", { now: Schema.Number })
 export const Onboarded = Schema.TaggedStruct("Onboarded", { active: Schema.Number, pending: Schema.Number })
 
 /**
- * What the reads found: every grant's outcome, how long each `accessToken` took (milliseconds), and what the
- * manager did meanwhile (refreshes committed, of which `recovered` made good an answer lost by another node).
+ * What the reads found: every grant's outcome, how long each `accessToken` took (milliseconds) during the reads and
+ * once more afterwards, from memory, for each grant that answered, and what the manager did meanwhile (refreshes committed, of which `recovered` made good an answer lost by another node).
  */
 export const ReadDone = Schema.TaggedStruct("ReadDone", {
   grants: Schema.Number,
@@ -56,6 +56,7 @@ export const ReadDone = Schema.TaggedStruct("ReadDone", {
   dead: Schema.Array(Death),
   failed: Schema.Array(Schema.Struct({ grantId: Schema.String, error: Schema.String })),
   latencies: Schema.Array(Schema.Number),
+  fromMemory: Schema.Array(Schema.Number),
   refreshed: Schema.Number,
   recovered: Schema.Number
 })
