@@ -86,6 +86,8 @@ type Outcome =
   | { readonly _tag: "Dead"; readonly reason: string }
   | { readonly _tag: "Failed"; readonly error: string }
 
+const valid: Outcome = { _tag: "Valid" }
+
 /** A token for the car, then vehicle info with it; a token the API refuses is replaced once (`invalidate`). */
 const readCar = (grantId: string, latencies: Array<number>) =>
   Effect.gen(function* () {
@@ -102,7 +104,7 @@ const readCar = (grantId: string, latencies: Array<number>) =>
     yield* read(token).pipe(
       Effect.catchTag("Unauthorized", () => Effect.flatMap(manager.invalidate(grantId, token), read))
     )
-    return { _tag: "Valid" } as Outcome
+    return valid
   }).pipe(
     Effect.catchAll(
       (error): Effect.Effect<Outcome> =>
