@@ -43,7 +43,10 @@ export interface NodeProcess {
     command: C,
     onReport: (report: Interim) => Effect.Effect<void>
   ) => Effect.Effect<Answers[C["_tag"]], NodeExited>
-  /** Kills the process with `SIGKILL`, as a crash would; its command under way fails with `NodeExited`. */
+  /**
+   * Kills the process with `SIGKILL`, as a crash would, and waits until it is gone. A command under way fails with
+   * `NodeExited`, unless its answer had left the node before the signal landed.
+   */
   readonly kill: Effect.Effect<void>
 }
 
@@ -121,7 +124,10 @@ export const spawn = (
           Effect.sync(() => child.send(encodeCommand(command))),
           waitFor(incoming, isAnswerTo(command), onReport)
         ),
-      kill: Effect.sync(() => void child.kill("SIGKILL"))
+      kill: Effect.zipRight(
+        Effect.sync(() => child.kill("SIGKILL")),
+        Effect.promise(() => exited)
+      )
     }
     return node
   })
