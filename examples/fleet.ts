@@ -149,8 +149,9 @@ const walkthrough = (flags: Flags) =>
       `  fake   access tokens live 1 h, refresh tokens rotate, a reused one is forgiven for ${reuseGraceSeconds / 60} min`
     )
 
-    /** Runs a command with a progress bar; the node's events print above it as they come. */
+    // the grants whose approval the node's events told
     const approved = new Set<string>()
+    /** Runs a command with a progress bar; the node's events print above it as they come. */
     const withBar = <C extends Command>(
       node: FleetNodeProcess.NodeProcess,
       label: string,
