@@ -12,13 +12,26 @@
  *
  * @since 0.2.0
  */
+
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type { Effect } from "effect"
+import type { FakeServer } from "./FakeServer.js"
+import * as catalogue_ from "./internal/conformance/catalogue.js"
 import * as check_ from "./internal/conformance/check.js"
 import * as driver_ from "./internal/conformance/driver.js"
 import type * as exchange from "./internal/conformance/exchange.js"
+import * as fake from "./internal/conformance/fake.js"
 import * as property_ from "./internal/conformance/property.js"
 import * as report_ from "./internal/conformance/report.js"
 import * as runner from "./internal/conformance/runner.js"
+
+/**
+ * Every check of the kit, area by area: code grant, refresh, revocation, client authentication, vehicle info, wire.
+ *
+ * @since 0.2.0
+ * @category catalogue
+ */
+export const catalogue: ReadonlyArray<Check> = catalogue_.catalogue
 
 /**
  * How binding a check is: "MUST", "SHOULD" or "HM quirk".
@@ -290,3 +303,37 @@ export const text: (report: Report) => string = report_.text
  * @category reports
  */
 export const json: (report: Report) => string = report_.json
+
+/**
+ * Options of the fake's drivers: the policy knobs a check must know (`refreshReuseGrace`, if not 0).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type FakeOptions = fake.FakeOptions
+
+/**
+ * A driver for the served fake at `baseUrl` (`hm-oauth-testkit serve`, `FakeHttpServer.layer`), through `http`,
+ * which must not follow redirects. It registers clients and a car of its own through the control API.
+ *
+ * @since 0.2.0
+ * @category drivers
+ */
+export const servedFake: (
+  baseUrl: string,
+  http: HttpClient.HttpClient,
+  options?: FakeOptions
+) => Effect.Effect<Driver, DriverError> = fake.served
+
+/**
+ * A driver for the fake in memory (`FakeServer.layer`): its service and the client wired to it at `baseUrl`.
+ *
+ * @since 0.2.0
+ * @category drivers
+ */
+export const inMemoryFake: (
+  server: FakeServer["Type"],
+  http: HttpClient.HttpClient,
+  baseUrl?: string,
+  options?: FakeOptions
+) => Effect.Effect<Driver, DriverError> = fake.inMemory

@@ -72,6 +72,8 @@ export interface Consent {
 /** Moves the server's time forward; without one, real time runs and checks needing long waits are skipped. */
 export interface Clock {
   readonly advance: (seconds: number) => Effect.Effect<void, DriverError>
+  /** The server's time in epoch milliseconds (client assertions are dated by it); default Effect's `Clock`. */
+  readonly now?: Effect.Effect<number, DriverError> | undefined
 }
 
 /**

@@ -57,3 +57,12 @@ export const property = <A>(
       })
     )
   })
+
+/**
+ * One of several named variants, e.g. ways of getting a value almost right: a counterexample shows the variant's
+ * name (a function would print as nothing).
+ */
+export const variant = <F>(
+  variants: Readonly<Record<string, F>>
+): fc.Arbitrary<{ readonly name: string; readonly apply: F }> =>
+  fc.constantFrom(...Object.entries(variants).map(([name, apply]) => ({ name, apply })))
