@@ -10,11 +10,14 @@
  * console.log(Conformance.text(report))
  * ```
  *
+ * A module of its own, outside the package index, as `TokenStoreContract` is: `suite` imports `vitest` (an
+ * optional peer dependency), which only a test run has.
+ *
  * @since 0.2.0
  */
 
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { Effect } from "effect"
+import type { Effect, Layer } from "effect"
 import type { FakeServer } from "./FakeServer.js"
 import * as catalogue_ from "./internal/conformance/catalogue.js"
 import * as check_ from "./internal/conformance/check.js"
@@ -24,6 +27,7 @@ import * as fake from "./internal/conformance/fake.js"
 import * as property_ from "./internal/conformance/property.js"
 import * as report_ from "./internal/conformance/report.js"
 import * as runner from "./internal/conformance/runner.js"
+import * as vitest from "./internal/conformance/vitest.js"
 
 /**
  * Every check of the kit, area by area: code grant, refresh, revocation, client authentication, vehicle info, wire.
@@ -337,3 +341,35 @@ export const inMemoryFake: (
   baseUrl?: string,
   options?: FakeOptions
 ) => Effect.Effect<Driver, DriverError> = fake.inMemory
+
+/**
+ * How a Vitest suite runs: the run's options, the catalogue (default the whole one), each test's time limit.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type SuiteOptions = vitest.SuiteOptions
+
+/**
+ * Registers one Vitest test per check, against the driver `driver` builds over `layer` (built once per suite):
+ * a check the driver cannot serve is skipped with its reason, a failure throws its counterexample and replay line.
+ *
+ * ```ts
+ * Conformance.suite(
+ *   "the served fake",
+ *   Layer.merge(FakeHttpServer.layer(), NodeHttpClient.layerUndici),
+ *   Effect.gen(function* () {
+ *     return yield* Conformance.servedFake(yield* FakeHttpServer.baseUrl, yield* HttpClient.HttpClient)
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category vitest
+ */
+export const suite: <R, E>(
+  name: string,
+  layer: Layer.Layer<R, E>,
+  driver: Effect.Effect<Driver, DriverError | E, R>,
+  options?: SuiteOptions
+) => void = vitest.suite

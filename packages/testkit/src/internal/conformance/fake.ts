@@ -9,7 +9,8 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Redacted, Schema } from "effect"
 import type { FakeServer } from "../../FakeServer.js"
 import * as Model from "../../Model.js"
-import { type ConsentRequest, type Driver, DriverError, type ServiceAccountKey } from "./driver.js"
+import { consentPage } from "./consentPage.js"
+import { type Consent, type Driver, DriverError, type ServiceAccountKey } from "./driver.js"
 import { recorder, send } from "./exchange.js"
 
 /** What the kit does to a fake: register, consent, approve, withdraw, move and read its clock, reset it. */
@@ -18,7 +19,7 @@ interface Operations {
     clients: ReadonlyArray<Model.ClientRegistration>,
     vehicle: Model.Vehicle
   ) => Effect.Effect<void, DriverError>
-  readonly authorize: (request: ConsentRequest) => Effect.Effect<Redacted.Redacted<string>, DriverError>
+  readonly authorize: Consent["authorize"]
   readonly approve: (authorizationId: string) => Effect.Effect<void, DriverError>
   readonly withdraw: (authorizationId: string) => Effect.Effect<void, DriverError>
   readonly advance: (seconds: number) => Effect.Effect<void, DriverError>
@@ -133,6 +134,7 @@ export const served = (
         Effect.mapError(() => new DriverError({ operation: "read the clock", problem: "no `now` in the answer" }))
       )
     const encodeClient = Schema.encode(Model.ClientRegistration)
+    const page = yield* consentPage(http, base, { path: "/oauth/new", pending: true })
     const operations: Operations = {
       register: (clients, vehicle) =>
         Effect.gen(function* () {
@@ -142,30 +144,7 @@ export const served = (
           }
           yield* call(`register vehicle ${vehicle.vin}`, "POST", "/testkit/vehicles", vehicle)
         }),
-      authorize: (request) =>
-        Effect.gen(function* () {
-          const query = new URLSearchParams({
-            client_id: request.clientId,
-            redirect_uri: request.redirectUri,
-            state: request.state,
-            vin: request.vin
-          })
-          if (request.codeChallenge !== undefined) query.set("code_challenge", request.codeChallenge)
-          if (request.pending === true) query.set("status", "pending")
-          const answer = yield* call("consent", "GET", `/oauth/new?${query}`)
-          const location = answer.headers.location ?? ""
-          const params = new URLSearchParams(location.split("?")[1] ?? "")
-          const code = params.get("code")
-          if (answer.status !== 302 || code === null) {
-            return yield* Effect.fail(
-              new DriverError({
-                operation: "consent",
-                problem: `no code in the redirect (${params.get("error_description") ?? `status ${answer.status}`})`
-              })
-            )
-          }
-          return Redacted.make(code)
-        }),
+      authorize: page.authorize,
       approve: (id) =>
         Effect.asVoid(call("approve a consent", "POST", `/testkit/consents/${encodeURIComponent(id)}/approve`)),
       withdraw: (id) =>

@@ -78,7 +78,7 @@ export const exchangeText = (exchange: Exchange): string =>
   (exchange.answer.body ? `\n${exchange.answer.body}\n` : "")
 
 /** One failure in full: the invariant, what broke it, the counterexample, the exchanges and how to replay it. */
-export const failureText = (report: Report, result: Result): string => {
+export const failureText = (seed: number, result: Result): string => {
   if (result.outcome._tag !== "Failed") return ""
   const failure = result.outcome
   const parts = [
@@ -90,7 +90,7 @@ export const failureText = (report: Report, result: Result): string => {
     ...failure.exchanges.map(
       (exchange, i) => `  exchange ${i + 1}:\n${indent(exchangeText(exchange).trimEnd(), "    ")}`
     ),
-    `  replay: --seed ${report.seed} --only ${result.id}`
+    `  replay: --seed ${seed} --only ${result.id}`
   ]
   return parts.join("\n")
 }
@@ -108,7 +108,7 @@ export const text = (report: Report): string => {
     `${count("Passed")} passed, ${count("Failed")} failed, ${count("Skipped")} skipped, ${count("Errored")} errors ` +
       `against ${report.baseUrl}; seed ${report.seed}, ${report.runs} cases per property; ` +
       (report.ok ? "every MUST held" : "a MUST was broken"),
-    ...failures.flatMap((result) => ["", failureText(report, result)])
+    ...failures.flatMap((result) => ["", failureText(report.seed, result)])
   ].join("\n")
 }
 

@@ -117,25 +117,39 @@ const outcomeOf = (driver: Driver, check: Check, seed: number, runs: number): Ef
   )
 }
 
+/** Runs one check against `driver` (its client already bounded) with the run's seed, and times it. */
+export const runCheck = (check: Check, driver: Driver, seed: number, runs: number): Effect.Effect<Result> =>
+  Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    const outcome = yield* outcomeOf(driver, check, checkSeed(seed, check.id), runs)
+    return {
+      id: check.id,
+      area: check.area,
+      title: check.title,
+      reference: check.reference,
+      level: check.level,
+      outcome,
+      millis: (yield* Clock.currentTimeMillis) - started
+    }
+  })
+
+/** The run's seed: the one given, or a fresh one to print. */
+export const seedOf = (options: Options): Effect.Effect<number> =>
+  options.seed === undefined ? Random.nextIntBetween(0, 2 ** 31 - 1) : Effect.succeed(options.seed)
+
+/** `driver` with its client bounded to its base URL and `rate`. */
+export const guard = (driver: Driver, rate: number | undefined): Effect.Effect<Driver> =>
+  Effect.map(bounded(driver.http, driver.baseUrl, rate), (http) => ({ ...driver, http }))
+
 /** Runs the checks of `catalogue` that `options.only` selects against `driver`, one at a time. */
 export const run = (catalogue: ReadonlyArray<Check>, driver: Driver, options: Options = {}): Effect.Effect<Report> =>
   Effect.gen(function* () {
-    const seed = options.seed ?? (yield* Random.nextIntBetween(0, 2 ** 31 - 1))
+    const seed = yield* seedOf(options)
     const runs = options.runs ?? defaultRuns
-    const guarded: Driver = { ...driver, http: yield* bounded(driver.http, driver.baseUrl, options.rate) }
+    const guarded = yield* guard(driver, options.rate)
     const results: Array<Result> = []
     for (const check of catalogue.filter((candidate) => selects(options.only, candidate))) {
-      const started = yield* Clock.currentTimeMillis
-      const outcome = yield* outcomeOf(guarded, check, checkSeed(seed, check.id), runs)
-      const result: Result = {
-        id: check.id,
-        area: check.area,
-        title: check.title,
-        reference: check.reference,
-        level: check.level,
-        outcome,
-        millis: (yield* Clock.currentTimeMillis) - started
-      }
+      const result = yield* runCheck(check, guarded, seed, runs)
       results.push(result)
       if (options.onResult !== undefined) yield* options.onResult(result)
     }
