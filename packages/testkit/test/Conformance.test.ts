@@ -1,0 +1,229 @@
+import { generateKeyPairSync } from "node:crypto"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Layer, Redacted } from "effect"
+import * as Conformance from "../src/Conformance.js"
+import * as FakeHttpServer from "../src/FakeHttpServer.js"
+import * as FakeServer from "../src/FakeServer.js"
+import { conform, parseArguments } from "../src/internal/conformance/cli.js"
+import * as Model from "../src/Model.js"
+
+// a server that forgets to bound an assertion's `iat`: a break the catalogue must find, and shrink
+const lenientIat = { policy: { assertionMaxAge: 3_000_000_000, assertionIatSkew: 3_000_000_000 } }
+
+const inMemory = Effect.gen(function* () {
+  return yield* Conformance.inMemoryFake(yield* FakeServer.FakeServer, yield* HttpClient.HttpClient)
+})
+
+const iatCheck = ["client-auth/assertion-issued-at"]
+
+describe("Conformance reports", () => {
+  it.effect("a break is reported with its shrunk counterexample, its exchanges and the seed that replays it", () =>
+    Effect.gen(function* () {
+      const driver = yield* inMemory
+      const report = yield* Conformance.run(Conformance.catalogue, driver, { seed: 3, runs: 20, only: iatCheck })
+      const [result] = report.results
+      expect(report.ok).toBe(false)
+      expect(result?.outcome._tag).toBe("Failed")
+      if (result?.outcome._tag !== "Failed") return
+      // fast-check shrinks the offset to the smallest that breaks the rule: one hour in the past
+      expect(result.outcome.counterexample).toEqual([3600, false])
+      expect(result.outcome.exchanges).toHaveLength(1)
+      expect(Conformance.text(report)).toContain("replay: --seed 3 --only client-auth/assertion-issued-at")
+      const again = yield* Conformance.run(Conformance.catalogue, driver, { seed: 3, runs: 20, only: iatCheck })
+      expect(again.results[0]?.outcome).toMatchObject({ counterexample: [3600, false], seed: result.outcome.seed })
+    }).pipe(Effect.provide(FakeServer.layer(lenientIat)))
+  )
+
+  it.effect("no secret, code or token reaches the report: each shows as its label", () =>
+    Effect.gen(function* () {
+      const driver = yield* inMemory
+      // without the cascade a failure shows a whole grant's life: consent, exchange, revocation, vehicle info
+      const report = yield* Conformance.run(Conformance.catalogue, driver, {
+        seed: 5,
+        only: ["revocation/refresh-token-cascades"]
+      })
+      const server = yield* FakeServer.FakeServer
+      const values = [Redacted.value(driver.clients.confidential.secret), ...(yield* server.read(Model.issuedValues))]
+      const written = `${Conformance.json(report)}${Conformance.text(report)}`
+      expect(written).toContain("<client_secret#1>")
+      expect(written).toContain("<refresh_token#1>")
+      expect(written).toContain("Bearer <access_token#1>")
+      for (const value of values) expect(written).not.toContain(value)
+    }).pipe(Effect.provide(FakeServer.layer({ policy: { cascadeRevocation: false } })))
+  )
+
+  it.effect("a check the driver cannot serve is skipped, its missing need named, and breaks no MUST", () =>
+    Effect.gen(function* () {
+      const full = yield* inMemory
+      const bare: Conformance.Driver = {
+        ...full,
+        clock: undefined,
+        clients: { confidential: full.clients.confidential }
+      }
+      const report = yield* Conformance.run(Conformance.catalogue, bare, { seed: 1, runs: 2 })
+      const skipped = report.results.filter((result) => result.outcome._tag === "Skipped")
+      expect(skipped.map((result) => result.id)).toContain("code-grant/lifetime")
+      expect(skipped.find((result) => result.id === "code-grant/lifetime")?.outcome).toMatchObject({
+        reason: expect.stringContaining("clock")
+      })
+      expect(skipped.map((result) => result.id)).toContain("client-auth/assertion")
+      expect(report.ok).toBe(true)
+      expect(Conformance.text(report)).toMatch(/code-grant\/lifetime\s+MUST\s+skip/)
+    }).pipe(Effect.provide(FakeServer.layer()))
+  )
+
+  it.live("requests start at most `rate` a second", () =>
+    Effect.gen(function* () {
+      const driver = yield* inMemory
+      const started = Date.now()
+      yield* Conformance.run(Conformance.catalogue, driver, {
+        seed: 1,
+        runs: 10,
+        rate: 50,
+        only: ["refresh/unknown-token"]
+      })
+      // ten requests, 20 ms apart
+      expect(Date.now() - started).toBeGreaterThanOrEqual(9 * 20 - 5)
+    }).pipe(Effect.provide(FakeServer.layer()))
+  )
+
+  it.effect("the kit's client refuses any origin but the base URL's", () =>
+    Effect.gen(function* () {
+      const driver = yield* inMemory
+      const elsewhere = Conformance.make({
+        id: "test/elsewhere",
+        area: "wire",
+        title: "a request to another origin never leaves",
+        reference: "-",
+        level: "MUST",
+        needs: [],
+        run: (context) =>
+          context.driver.http.execute(HttpClientRequest.get("https://evil.example/v1/vehicleinfo")).pipe(
+            Effect.flatMap(() => Conformance.fail(context, "the request left")),
+            Effect.catchAll((error) =>
+              Conformance.expect(
+                context,
+                error._tag === "RequestError" && error.description?.includes("nothing outside") === true,
+                error.message
+              )
+            ),
+            Effect.scoped
+          )
+      })
+      const report = yield* Conformance.run([elsewhere], driver, { seed: 1 })
+      expect(report.results[0]?.outcome._tag).toBe("Passed")
+    }).pipe(Effect.provide(FakeServer.layer()))
+  )
+})
+
+const cli = Layer.merge(NodeContext.layer, NodeHttpClient.layerUndici)
+
+describe("hm-oauth-testkit conform", () => {
+  it("names every problem of a bad command line", () => {
+    const problem = (argv: ReadonlyArray<string>) =>
+      Either.match(parseArguments(argv), { onLeft: (usage) => usage.problem, onRight: () => "" })
+    expect(problem([])).toContain("--base-url: required")
+    expect(problem(["--base-url", "http://x", "--runs", "0"])).toContain("--runs: expected a whole number from 1")
+    expect(problem(["--base-url", "http://x", "--seed", "-1"])).not.toBe("")
+    expect(problem(["--base-url", "http://x", "--bogus"])).toContain("--bogus")
+    expect(parseArguments(["--base-url", "http://x", "--only", "a/b,c/", "--only", "d/e"])).toEqual(
+      Either.right({
+        baseUrl: "http://x",
+        only: ["a/b", "c/", "d/e"],
+        config: undefined,
+        seed: undefined,
+        runs: undefined,
+        rate: undefined,
+        json: undefined
+      })
+    )
+  })
+
+  it.live("exits 0 against the fake, and writes the report as JSON", () =>
+    Effect.gen(function* () {
+      const baseUrl = yield* FakeHttpServer.baseUrl
+      const file = join(mkdtempSync(join(tmpdir(), "conform-")), "report.json")
+      const code = yield* conform({ baseUrl, only: ["code-grant/"], runs: 2, seed: 9, json: file })
+      expect(code).toBe(0)
+      const written = JSON.parse(readFileSync(file, "utf8"))
+      expect(written.seed).toBe(9)
+      expect(written.results.length).toBeGreaterThan(3)
+    }).pipe(Effect.provide(Layer.merge(FakeHttpServer.layer(), cli)))
+  )
+
+  it.live("exits 1 when a MUST fails, and fails with Usage for a bad URL, check id or configuration", () =>
+    Effect.gen(function* () {
+      const baseUrl = yield* FakeHttpServer.baseUrl
+      expect(yield* conform({ baseUrl, only: iatCheck, runs: 5, seed: 1 })).toBe(1)
+      const usage = (args: Parameters<typeof conform>[0]) =>
+        Effect.map(Effect.flip(conform(args)), (error) => error.problem)
+      expect(yield* usage({ baseUrl: "ftp://x", only: [] })).toContain("--base-url")
+      expect(yield* usage({ baseUrl, only: ["no/such-check"] })).toContain("no/such-check")
+      const config = join(mkdtempSync(join(tmpdir(), "conform-")), "driver.json")
+      writeFileSync(config, JSON.stringify({ clients: { confidential: { id: "x" } } }))
+      expect(yield* usage({ baseUrl, only: [], config })).toMatch(/clients\.confidential\.(secret|redirectUri)/)
+    }).pipe(Effect.provide(Layer.merge(FakeHttpServer.layer(lenientIat), cli)))
+  )
+
+  it.live(
+    "drives a server from a configuration file alone: clients, consent page, clock and consent requests",
+    () =>
+      Effect.gen(function* () {
+        const baseUrl = yield* FakeHttpServer.baseUrl
+        const dir = mkdtempSync(join(tmpdir(), "conform-"))
+        const config = join(dir, "driver.json")
+        writeFileSync(config, JSON.stringify(ownServerConfig))
+        const file = join(dir, "report.json")
+        expect(yield* conform({ baseUrl, config, only: [], runs: 1, seed: 2, json: file })).toBe(0)
+        const written: Conformance.Report = JSON.parse(readFileSync(file, "utf8"))
+        expect(written.results.filter((result) => result.outcome._tag !== "Passed")).toEqual([])
+      }).pipe(Effect.provide(Layer.merge(FakeHttpServer.layer(ownServer), cli))),
+    60_000
+  )
+})
+
+const key = generateKeyPairSync("ec", { namedCurve: "P-256" })
+const oldKey = generateKeyPairSync("ec", { namedCurve: "P-256" })
+const pem = (k: typeof key.privateKey) => k.export({ format: "pem", type: "pkcs8" }).toString()
+
+/** A server configured by its operator, as a user's own would be, and the driver file that describes it. */
+const ownServer = {
+  clients: [
+    { id: "web", secret: "web-secret-0123456789", redirectUris: ["https://web.example/cb"] },
+    { id: "other", secret: "other-secret-0123456789", redirectUris: ["https://other.example/cb"] },
+    { id: "native", redirectUris: ["com.example:/cb"] },
+    {
+      id: "fleet",
+      redirectUris: [],
+      serviceAccountKeys: [
+        { id: "key-1", publicKey: key.publicKey },
+        { id: "key-0", publicKey: oldKey.publicKey, expiresAt: 0 }
+      ]
+    }
+  ],
+  vehicles: [{ vin: "1HMTEST0000000001" }]
+}
+
+const ownServerConfig = {
+  vin: "1HMTEST0000000001",
+  clients: {
+    confidential: { id: "web", secret: "web-secret-0123456789", redirectUri: "https://web.example/cb" },
+    second: { id: "other", secret: "other-secret-0123456789", redirectUri: "https://other.example/cb" },
+    public: { id: "native", redirectUri: "com.example:/cb" },
+    serviceAccount: {
+      clientId: "fleet",
+      key: { id: "key-1", private_key: pem(key.privateKey) },
+      expiredKey: { id: "key-0", private_key: pem(oldKey.privateKey) }
+    }
+  },
+  consent: { page: { pending: true } },
+  clock: { method: "POST", path: "/testkit/clock", body: '{"seconds": {seconds}}' },
+  approve: { method: "POST", path: "/testkit/consents/{authorization_id}/approve" },
+  withdraw: { method: "POST", path: "/testkit/consents/{authorization_id}/withdraw", body: "{}" }
+}
