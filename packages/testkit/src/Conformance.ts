@@ -16,11 +16,13 @@
  * @since 0.2.0
  */
 
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { Effect, Layer } from "effect"
 import type { FakeServer } from "./FakeServer.js"
 import * as catalogue_ from "./internal/conformance/catalogue.js"
 import * as check_ from "./internal/conformance/check.js"
+import * as config from "./internal/conformance/config.js"
 import * as driver_ from "./internal/conformance/driver.js"
 import type * as exchange from "./internal/conformance/exchange.js"
 import * as fake from "./internal/conformance/fake.js"
@@ -373,3 +375,57 @@ export const suite: <R, E>(
   driver: Effect.Effect<Driver, DriverError | E, R>,
   options?: SuiteOptions
 ) => void = vitest.suite
+
+/**
+ * The driver configuration file of `hm-oauth-testkit conform --config`, as a schema: clients, car, consent (an
+ * HM-style page, a command, or pre-issued codes), the clock request, approve and withdraw requests.
+ *
+ * @since 0.2.0
+ * @category drivers
+ */
+export const DriverConfig: typeof config.DriverConfig = config.DriverConfig
+
+/**
+ * The decoded driver configuration.
+ *
+ * @since 0.2.0
+ * @category drivers
+ */
+export type DriverConfig = config.DriverConfig
+
+/**
+ * A configuration that cannot describe a driver: every problem by path, never a value.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const InvalidDriverConfig: typeof config.InvalidDriverConfig = config.InvalidDriverConfig
+
+/**
+ * A configuration that cannot describe a driver.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type InvalidDriverConfig = config.InvalidDriverConfig
+
+/**
+ * Reads a driver configuration from JSON text.
+ *
+ * @since 0.2.0
+ * @category drivers
+ */
+export const parseDriverConfig: (json: string) => Effect.Effect<DriverConfig, InvalidDriverConfig> = config.parse
+
+/**
+ * The driver a configuration describes at `baseUrl` through `http`; none, or `{ "fake": true }`, is the served
+ * fake. A `command` consent runs through the `CommandExecutor`.
+ *
+ * @since 0.2.0
+ * @category drivers
+ */
+export const driverFromConfig: (
+  config: DriverConfig | undefined,
+  baseUrl: string,
+  http: HttpClient.HttpClient
+) => Effect.Effect<Driver, InvalidDriverConfig | DriverError, CommandExecutor.CommandExecutor> = config.toDriver

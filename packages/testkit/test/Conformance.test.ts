@@ -12,6 +12,7 @@ import * as FakeHttpServer from "../src/FakeHttpServer.js"
 import * as FakeServer from "../src/FakeServer.js"
 import { conform, parseArguments } from "../src/internal/conformance/cli.js"
 import * as Model from "../src/Model.js"
+import { broken } from "./conformance/policies.js"
 
 // a server that forgets to bound an assertion's `iat`: a break the catalogue must find, and shrink
 const lenientIat = { policy: { assertionMaxAge: 3_000_000_000, assertionIatSkew: 3_000_000_000 } }
@@ -75,6 +76,17 @@ describe("Conformance reports", () => {
       expect(skipped.map((result) => result.id)).toContain("client-auth/assertion")
       expect(report.ok).toBe(true)
       expect(Conformance.text(report)).toMatch(/code-grant\/lifetime\s+MUST\s+skip/)
+    }).pipe(Effect.provide(FakeServer.layer()))
+  )
+
+  it.effect("the fake's control resets it to its configuration, the kit's clients registered again", () =>
+    Effect.gen(function* () {
+      const driver = yield* inMemory
+      const reset = driver.fake?.reset ?? Effect.die("the fake driver has a reset")
+      yield* reset
+      yield* reset
+      const report = yield* Conformance.run(Conformance.catalogue, driver, { seed: 1, only: ["vehicle-info/"] })
+      expect(broken(report.results)).toEqual([])
     }).pipe(Effect.provide(FakeServer.layer()))
   )
 

@@ -146,7 +146,7 @@ export const conform = (
     if (args.json !== undefined) {
       yield* fs
         .writeFileString(args.json, json(report))
-        .pipe(Effect.catchAll((error) => Console.error(`--json: ${error.message}`)))
+        .pipe(Effect.mapError((error) => new Usage({ problem: `--json: ${error.message}` })))
     }
     return report.ok ? 0 : 1
   })

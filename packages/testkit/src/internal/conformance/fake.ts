@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Duration, Effect, Redacted, Schema } from "effect"
+import { Duration, Effect, Option, Redacted, Schema } from "effect"
 import type { FakeServer } from "../../FakeServer.js"
 import * as Model from "../../Model.js"
 import { consentPage } from "./consentPage.js"
@@ -99,9 +99,10 @@ const fromOperations = (
 }
 
 const problemOf = (body: unknown): string =>
-  Schema.decodeUnknownOption(Schema.Struct({ error_description: Schema.String }))(body).pipe((decoded) =>
-    decoded._tag === "Some" ? decoded.value.error_description : "no description"
-  )
+  Option.match(Schema.decodeUnknownOption(Schema.Struct({ error_description: Schema.String }))(body), {
+    onNone: () => "no description",
+    onSome: (decoded) => decoded.error_description
+  })
 
 /**
  * The served fake (`hm-oauth-testkit serve`, `FakeHttpServer.layer`) at `baseUrl`, reached through `http`, which
