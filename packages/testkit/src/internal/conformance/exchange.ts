@@ -78,7 +78,6 @@ export interface Labels {
 const newLabels = (): Labels => ({ byValue: new Map(), counts: new Map() })
 
 const learn = (labels: Labels, kind: string, value: string) => {
-  // short values (a one-letter test secret) would turn up inside unrelated text: those are labelled where they stand
   if (value.length === 0 || labels.byValue.has(value)) return
   const n = (labels.counts.get(kind) ?? 0) + 1
   labels.counts.set(kind, n)
@@ -104,9 +103,22 @@ const learnHeaders = (labels: Labels, headers: Readonly<Record<string, string>>)
   }
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/**
+ * `text` with every known value replaced by its label: a secret field's value wherever the field stands (JSON
+ * member or form field), however short; any other sight of a value of eight characters or more (a short one would
+ * match inside unrelated text).
+ */
 const hide = (labels: Labels, text: string): string => {
   let out = text
   for (const [value, label] of labels.byValue) {
+    const json = new RegExp(`("(?:${secretFields.join("|")})"\\s*:\\s*)${escapeRegExp(JSON.stringify(value))}`, "g")
+    const form = new RegExp(
+      `(^|&)((?:${secretFields.join("|")})=)${escapeRegExp(encodeURIComponent(value))}(?=&|$)`,
+      "g"
+    )
+    out = out.replace(json, `$1"${label}"`).replace(form, `$1$2${label}`)
     if (value.length >= 8) out = out.split(value).join(label)
   }
   return out
@@ -126,14 +138,30 @@ const hideHeaders = (labels: Labels, headers: Readonly<Record<string, string>>) 
 export interface Recorder {
   readonly exchanges: Ref.Ref<ReadonlyArray<Exchange>>
   readonly labels: Labels
+  /** Forgets every exchange and label but the driver's secrets': a property case starts its labels from #1. */
+  readonly clear: Effect.Effect<void>
 }
 
 /** A fresh recorder that already knows the secrets the driver holds. */
 export const recorder = (secrets: ReadonlyArray<readonly [kind: string, value: Redacted.Redacted<string>]>) =>
   Effect.map(Ref.make<ReadonlyArray<Exchange>>([]), (exchanges): Recorder => {
     const labels = newLabels()
-    for (const [kind, value] of secrets) learn(labels, kind, Redacted.value(value))
-    return { exchanges, labels }
+    const learnSecrets = () => {
+      for (const [kind, value] of secrets) learn(labels, kind, Redacted.value(value))
+    }
+    learnSecrets()
+    return {
+      exchanges,
+      labels,
+      clear: Effect.zipRight(
+        Ref.set(exchanges, []),
+        Effect.sync(() => {
+          labels.byValue.clear()
+          labels.counts.clear()
+          learnSecrets()
+        })
+      )
+    }
   })
 
 /** Sends `request` to the driver's base URL, keeps the exchange in `recorder`, and hands back the answer. */

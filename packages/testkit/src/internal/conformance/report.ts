@@ -65,8 +65,12 @@ const indent = (text: string, by: string) =>
     .map((part) => `${by}${part}`)
     .join("\n")
 
+// what the connection adds, the same in every answer: left out of the text (the JSON keeps it)
+const transportHeaders = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"])
+
 const headersText = (headers: Readonly<Record<string, string>> | undefined) =>
   Object.entries(headers ?? {})
+    .filter(([name]) => !transportHeaders.has(name.toLowerCase()))
     .map(([name, value]) => `${name}: ${value}\n`)
     .join("")
 

@@ -86,7 +86,7 @@ const context = (driver: Driver, seed: number, runs: number, kept: Recorder): Co
   sizes: { seed, runs },
   send: (request) => send(driver.http, driver.baseUrl, kept, request),
   exchanges: Ref.get(kept.exchanges),
-  clearExchanges: Ref.set(kept.exchanges, [])
+  clearExchanges: kept.clear
 })
 
 const outcomeOf = (driver: Driver, check: Check, seed: number, runs: number): Effect.Effect<Outcome> => {
