@@ -4,7 +4,7 @@
  * checks handle (codes, tokens) are plain strings here: they stay inside the run, and the report shows each as its
  * label only (see `exchange.ts`).
  */
-import { createHash, randomBytes, sign } from "node:crypto"
+import { createHash, type KeyObject, randomBytes, sign } from "node:crypto"
 import { Clock, Effect, Predicate, Redacted } from "effect"
 import { type Context, expect, fail, type RunError } from "./check.js"
 import type { ConfidentialClient, PublicClient, ServiceAccount, ServiceAccountKey } from "./driver.js"
@@ -198,12 +198,26 @@ export const assertionClaims = (account: ServiceAccount, key: ServiceAccountKey,
 
 const segment = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url")
 
-/** A JWT signed with ES256 in the raw R||S form, as HM's console key signs; header and claims as given. */
+/** An ES256 signature of `text` in the raw R||S form HM's console key signs with, base64url-encoded. */
+export const es256 = (key: KeyObject, text: string): string =>
+  sign("sha256", Buffer.from(text), { key, dsaEncoding: "ieee-p1363" }).toString("base64url")
+
+/** A JWT signed with ES256, header and claims as given. */
 export const signJwt = (key: ServiceAccountKey, claims: object, header: object = { alg: "ES256", typ: "JWT" }) => {
   const input = `${segment(header)}.${segment(claims)}`
-  const signature = sign("sha256", Buffer.from(input), { key: key.privateKey, dsaEncoding: "ieee-p1363" })
-  return `${input}.${signature.toString("base64url")}`
+  return `${input}.${es256(key.privateKey, input)}`
 }
+
+/** An assertion of `account` signed by `key` (default its live one), dated by the server's clock, `claims` over HM's. */
+export const assertion = (
+  context: Context,
+  account: ServiceAccount,
+  options: { readonly key?: ServiceAccountKey | undefined; readonly claims?: object | undefined } = {}
+): Effect.Effect<string, RunError> =>
+  Effect.map(serverSeconds(context), (now) => {
+    const key = options.key ?? account.key
+    return signJwt(key, { ...assertionClaims(account, key, now), ...options.claims })
+  })
 
 /** The client-credentials request of a service account presenting `assertion`. */
 export const assertionFields = (account: ServiceAccount, assertion: string): Fields => ({

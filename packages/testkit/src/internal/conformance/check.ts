@@ -13,9 +13,6 @@ import type { Answer, Exchange, Request } from "./exchange.js"
  */
 export type Level = "MUST" | "SHOULD" | "HM quirk"
 
-/** The levels, in the order a report lists them. */
-export const levels: ReadonlyArray<Level> = ["MUST", "SHOULD", "HM quirk"]
-
 /** The part of the API a check is about; the catalogue keeps one file per area. */
 export type Area =
   | "codeGrant"

@@ -3,11 +3,10 @@
  * proves itself with its exact secret; a service account with an ES256 assertion for this server's audience, dated
  * now, never replayed, signed by a live key of its own.
  */
-import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto"
+import { createHmac, createPublicKey, generateKeyPairSync } from "node:crypto"
 import { Effect, FastCheck as fc } from "effect"
 import * as Api from "../api.js"
 import { type Check, type Context, expect, make } from "../check.js"
-import type { ServiceAccount } from "../driver.js"
 import { property, variant } from "../property.js"
 
 /** Ways a secret can be almost right. */
@@ -87,12 +86,6 @@ const unknownClient = make({
 
 const serviceAccount = (context: Context) => Api.required(context.driver.clients.serviceAccount, "service-account key")
 
-/** An assertion of `account` dated by the server's clock, with `claims` over HM's. */
-const assertion = (context: Context, account: ServiceAccount, claims: object = {}) =>
-  Effect.map(Api.serverSeconds(context), (now) =>
-    Api.signJwt(account.key, { ...Api.assertionClaims(account, account.key, now), ...claims })
-  )
-
 const assertionAccepted = make({
   id: "client-auth/assertion",
   area: "clientAuthentication",
@@ -103,7 +96,7 @@ const assertionAccepted = make({
   run: (context) =>
     Effect.gen(function* () {
       const account = yield* serviceAccount(context)
-      const answer = yield* Api.token(context, Api.assertionFields(account, yield* assertion(context, account)))
+      const answer = yield* Api.token(context, Api.assertionFields(account, yield* Api.assertion(context, account)))
       yield* Api.grantOf(context, answer, "a client-credentials request with a valid assertion")
     })
 })
@@ -133,7 +126,7 @@ const audience = make({
           if (aud === account.audience) return
           const answer = yield* Api.token(
             context,
-            Api.assertionFields(account, yield* assertion(context, account, { aud }))
+            Api.assertionFields(account, yield* Api.assertion(context, account, { claims: { aud } }))
           )
           yield* Api.expectRefused(context, answer, `an assertion for another audience was accepted`, {
             audience: change.name,
@@ -158,7 +151,7 @@ const iatWindow = make({
         const iat = future ? now + offset : now - offset
         const answer = yield* Api.token(
           context,
-          Api.assertionFields(account, yield* assertion(context, account, { iat }))
+          Api.assertionFields(account, yield* Api.assertion(context, account, { claims: { iat } }))
         )
         yield* expect(
           context,
@@ -182,7 +175,7 @@ const jtiReplay = make({
   run: (context) =>
     Effect.gen(function* () {
       const account = yield* serviceAccount(context)
-      const once = yield* assertion(context, account)
+      const once = yield* Api.assertion(context, account)
       yield* Api.grantOf(context, yield* Api.token(context, Api.assertionFields(account, once)), "a fresh assertion")
       const replayed = yield* Api.token(context, Api.assertionFields(account, once))
       yield* Api.expectRefused(context, replayed, `a replayed assertion was accepted`)
@@ -200,8 +193,7 @@ const expiredKey = make({
     Effect.gen(function* () {
       const account = yield* serviceAccount(context)
       const old = yield* Api.required(account.expiredKey, "expired service-account key")
-      const now = yield* Api.serverSeconds(context)
-      const signed = Api.signJwt(old, Api.assertionClaims(account, old, now))
+      const signed = yield* Api.assertion(context, account, { key: old })
       const answer = yield* Api.token(context, Api.assertionFields(account, signed))
       yield* Api.expectRefused(context, answer, `an assertion signed with an expired key was accepted`)
     })
@@ -217,9 +209,6 @@ interface Genuine {
 const swapHeader = (input: string, header: object) =>
   `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${input.split(".")[1] ?? ""}`
 
-const es256 = (key: KeyObject, text: string) =>
-  sign("sha256", Buffer.from(text), { key, dsaEncoding: "ieee-p1363" }).toString("base64url")
-
 /** Ways an assertion's signature can be wrong while its claims are right. */
 const forgery = variant<(genuine: Genuine) => string>({
   "alg none": ({ input }) => `${swapHeader(input, { alg: "none", typ: "JWT" })}.`,
@@ -228,7 +217,7 @@ const forgery = variant<(genuine: Genuine) => string>({
     return `${swapped}.${createHmac("sha256", publicPem).update(swapped).digest("base64url")}`
   },
   "signed by another key": ({ input }) =>
-    `${input}.${es256(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey, input)}`,
+    `${input}.${Api.es256(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey, input)}`,
   "ES384 named, ES256 signed": ({ input, signWith }) => {
     const swapped = swapHeader(input, { alg: "ES384", typ: "JWT" })
     return `${swapped}.${signWith(swapped)}`
@@ -248,11 +237,11 @@ const algorithm = make({
     property(context, forgery, (forge) =>
       Effect.gen(function* () {
         const account = yield* serviceAccount(context)
-        const genuine = yield* assertion(context, account)
+        const genuine = yield* Api.assertion(context, account)
         const forged = forge.apply({
           input: genuine.split(".").slice(0, 2).join("."),
           publicPem: createPublicKey(account.key.privateKey).export({ format: "pem", type: "spki" }).toString(),
-          signWith: (text) => es256(account.key.privateKey, text)
+          signWith: (text) => Api.es256(account.key.privateKey, text)
         })
         const answer = yield* Api.token(context, Api.assertionFields(account, forged))
         yield* expect(context, Api.refused(answer), `a forged assertion (${forge.name}) was accepted`, {

@@ -43,11 +43,7 @@ const tour = (context: Context) =>
     yield* Api.token(context, { grant_type: "authorization_code", client_id: client.id })
     const account = context.driver.clients.serviceAccount
     if (account !== undefined) {
-      const now = yield* Api.serverSeconds(context)
-      yield* Api.token(
-        context,
-        Api.assertionFields(account, Api.signJwt(account.key, Api.assertionClaims(account, account.key, now)))
-      )
+      yield* Api.token(context, Api.assertionFields(account, yield* Api.assertion(context, account)))
     }
     yield* Api.vehicleInfo(context, refreshed.accessToken)
     yield* Api.vehicleInfo(context, "00000000-0000-4000-8000-000000000000")
@@ -167,8 +163,7 @@ const tokenAnswers = (context: Context) =>
     const answers = [grant.answer, refreshed.answer]
     const account = context.driver.clients.serviceAccount
     if (account === undefined) return answers
-    const now = yield* Api.serverSeconds(context)
-    const signed = Api.signJwt(account.key, Api.assertionClaims(account, account.key, now))
+    const signed = yield* Api.assertion(context, account)
     const issued = yield* Api.grantOf(
       context,
       yield* Api.token(context, Api.assertionFields(account, signed)),
