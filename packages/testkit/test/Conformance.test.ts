@@ -239,3 +239,15 @@ const ownServerConfig = {
   approve: { method: "POST", path: "/testkit/consents/{authorization_id}/approve" },
   withdraw: { method: "POST", path: "/testkit/consents/{authorization_id}/withdraw", body: "{}" }
 }
+
+describe("the conformance catalogue", () => {
+  it("has one id per check, each listed in the testkit's README with its level", () => {
+    const ids = Conformance.catalogue.map((check) => check.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    const listed = new Map(
+      [...readme.matchAll(/^\|\s*`([^`]+)`\s*\|\s*([^|]+?)\s*\|/gm)].map((row) => [row[1], row[2]] as const)
+    )
+    for (const check of Conformance.catalogue) expect(listed.get(check.id), check.id).toBe(check.level)
+  })
+})

@@ -13,6 +13,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { Console, Data, Effect, Either } from "effect"
 import { catalogue } from "./catalogue.js"
 import { parse as parseConfig, toDriver } from "./config.js"
+import { bounded } from "./exchange.js"
 import { json, text } from "./report.js"
 import { run, selects } from "./runner.js"
 
@@ -129,19 +130,15 @@ export const conform = (
             Effect.flatMap(parseConfig),
             Effect.mapError((error) => (error._tag === "Usage" ? error : new Usage({ problem: error.message })))
           )
-    const http = yield* HttpClient.HttpClient
+    // bounded before the driver is built, so its consent and clock requests count against the rate too
+    const http = yield* bounded(yield* HttpClient.HttpClient, baseUrl, args.rate ?? defaultRate(url))
     const built = yield* Effect.either(toDriver(config, baseUrl, http))
     if (built._tag === "Left") {
       if (built.left._tag === "InvalidDriverConfig") return yield* new Usage({ problem: built.left.message })
       yield* Console.error(`the driver could not start: ${built.left.message}`)
       return 1
     }
-    const report = yield* run(catalogue, built.right, {
-      seed: args.seed,
-      runs: args.runs,
-      only: args.only,
-      rate: args.rate ?? defaultRate(url)
-    })
+    const report = yield* run(catalogue, built.right, { seed: args.seed, runs: args.runs, only: args.only })
     yield* Console.log(text(report))
     if (args.json !== undefined) {
       yield* fs
