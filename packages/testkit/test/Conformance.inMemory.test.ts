@@ -16,7 +16,8 @@ describe("Conformance against the in-memory fake", () => {
             yield* HttpClient.HttpClient,
             undefined,
             {
-              refreshReuseGrace: policy.refreshReuseGrace
+              refreshReuseGrace: policy.refreshReuseGrace,
+              rotateRefreshTokens: policy.rotateRefreshTokens
             }
           )
           const report = yield* Conformance.run(Conformance.catalogue, driver, { seed: 7, runs: 5 })

@@ -95,7 +95,8 @@ export const DriverConfig = Schema.Struct({
   clock: optional(RequestTemplate),
   approve: optional(RequestTemplate),
   withdraw: optional(RequestTemplate),
-  refreshReuseGrace: optional(Schema.Number.pipe(Schema.nonNegative()))
+  refreshReuseGrace: optional(Schema.Number.pipe(Schema.nonNegative())),
+  rotatesRefreshTokens: optional(Schema.Boolean)
 })
 
 /** The decoded configuration file. */
@@ -235,7 +236,10 @@ export const toDriver = (
 ): Effect.Effect<Driver, InvalidDriverConfig | DriverError, CommandExecutor.CommandExecutor> =>
   Effect.gen(function* () {
     if (config === undefined || config.fake === true) {
-      return yield* served(baseUrl, http, { refreshReuseGrace: config?.refreshReuseGrace })
+      return yield* served(baseUrl, http, {
+        refreshReuseGrace: config?.refreshReuseGrace,
+        rotateRefreshTokens: config?.rotatesRefreshTokens
+      })
     }
     const missing = [
       ...(config.clients === undefined ? ["clients: required unless `fake` is true"] : []),
@@ -295,6 +299,7 @@ export const toDriver = (
                   : (id) => fire("withdraw a consent", withdraw, { authorization_id: id })
             },
       clock: config.clock === undefined ? undefined : yield* requestClock(fire, config.clock),
-      refreshReuseGrace: config.refreshReuseGrace
+      refreshReuseGrace: config.refreshReuseGrace,
+      rotatesRefreshTokens: config.rotatesRefreshTokens
     }
   })

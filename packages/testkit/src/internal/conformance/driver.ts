@@ -99,6 +99,11 @@ export interface Driver {
   readonly clock?: Clock | undefined
   /** How long a superseded refresh token may still refresh without revoking its family; default 0. */
   readonly refreshReuseGrace?: number | undefined
+  /**
+   * Whether the server is meant to rotate refresh tokens: then every refresh must hand out a new one. Unset, the
+   * kit checks whichever the server does (RFC 6749 §6 lets it keep the token).
+   */
+  readonly rotatesRefreshTokens?: boolean | undefined
   readonly fake?: FakeControl | undefined
 }
 

@@ -31,6 +31,8 @@ interface Operations {
 export interface FakeOptions {
   /** The fake's `refreshReuseGrace` policy, if not 0. */
   readonly refreshReuseGrace?: number | undefined
+  /** The fake's `rotateRefreshTokens` policy; default true, as the policy's. */
+  readonly rotateRefreshTokens?: boolean | undefined
 }
 
 const fresh = () => randomBytes(6).toString("hex")
@@ -94,6 +96,7 @@ const fromOperations = (
     },
     clock: { advance: operations.advance, now: operations.now },
     refreshReuseGrace: options.refreshReuseGrace,
+    rotatesRefreshTokens: options.rotateRefreshTokens ?? Model.defaultPolicy.rotateRefreshTokens,
     fake: { reset: Effect.zipRight(operations.reset, register) }
   })
 }

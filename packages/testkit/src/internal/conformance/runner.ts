@@ -141,6 +141,12 @@ export const seedOf = (options: Options): Effect.Effect<number> =>
 export const guard = (driver: Driver, rate: number | undefined): Effect.Effect<Driver> =>
   Effect.map(bounded(driver.http, driver.baseUrl, rate), (http) => ({ ...driver, http }))
 
+/**
+ * One turn of the event loop. A check against the fake in memory never waits on I/O, so a catalogue would hold the
+ * loop for its whole run; a server or a test runner in the same process needs turns between checks.
+ */
+const breathe = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
 /** Runs the checks of `catalogue` that `options.only` selects against `driver`, one at a time. */
 export const run = (catalogue: ReadonlyArray<Check>, driver: Driver, options: Options = {}): Effect.Effect<Report> =>
   Effect.gen(function* () {
@@ -149,6 +155,7 @@ export const run = (catalogue: ReadonlyArray<Check>, driver: Driver, options: Op
     const guarded = yield* guard(driver, options.rate)
     const results: Array<Result> = []
     for (const check of catalogue.filter((candidate) => selects(options.only, candidate))) {
+      yield* breathe
       const result = yield* runCheck(check, guarded, seed, runs)
       results.push(result)
       if (options.onResult !== undefined) yield* options.onResult(result)

@@ -29,7 +29,7 @@ const scopesOf = (scope: string | undefined) => (scope ?? "").split(" ").filter(
 const rotation = make({
   id: "refresh/rotation",
   area: "refresh",
-  title: "the latest refresh token always refreshes, and a rotated token is never handed out again",
+  title: "the latest refresh token refreshes, into a new one when the server rotates, never into one handed out before",
   reference: "RFC 6749 §6, RFC 9700 §4.14.2",
   level: "MUST",
   needs: ["consent"],
@@ -45,6 +45,11 @@ const rotation = make({
           yield* expect(context, !accessTokens.has(next.accessToken), "a refresh handed out an access token again")
           accessTokens.add(next.accessToken)
           const rotated = next.refreshToken ?? latest
+          if (context.driver.rotatesRefreshTokens === true && rotated === latest) {
+            return yield* fail(context, "the server rotates refresh tokens, but a refresh kept the old one", {
+              refreshes
+            })
+          }
           if (rotated !== latest) {
             yield* expect(context, !seen.has(rotated), "a refresh handed out a superseded refresh token again")
           }
