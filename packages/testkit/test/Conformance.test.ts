@@ -4,13 +4,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
+import * as Cli from "../src/Cli.js"
 import * as Conformance from "../src/Conformance.js"
 import * as FakeHttpServer from "../src/FakeHttpServer.js"
 import * as FakeServer from "../src/FakeServer.js"
-import { conform, parseArguments } from "../src/internal/conformance/cli.js"
 import * as Model from "../src/Model.js"
 import { broken } from "./conformance/policies.js"
 
@@ -134,53 +134,71 @@ describe("Conformance reports", () => {
   )
 })
 
-const cli = Layer.merge(NodeContext.layer, NodeHttpClient.layerUndici)
+/** Runs the command line; its exit code (0 on success) and the text it fails with. */
+const commandLine = (args: ReadonlyArray<string>) =>
+  Cli.run(args).pipe(
+    Effect.as({ exitCode: 0, text: "" }),
+    Effect.catchAll((failure) => Effect.succeed({ exitCode: failure.exitCode, text: failure.text })),
+    Effect.provide(NodeFileSystem.layer)
+  )
+
+const reportIn = (file: string): Conformance.Report => JSON.parse(readFileSync(file, "utf8"))
+
+const scratch = (name: string) => join(mkdtempSync(join(tmpdir(), "conform-")), name)
 
 describe("hm-oauth-testkit conform", () => {
-  it("names every problem of a bad command line", () => {
-    const problem = (argv: ReadonlyArray<string>) =>
-      Either.match(parseArguments(argv), { onLeft: (usage) => usage.problem, onRight: () => "" })
-    expect(problem([])).toContain("--base-url: required")
-    expect(problem(["--base-url", "http://x", "--runs", "0"])).toContain("--runs: expected a whole number from 1")
-    expect(problem(["--base-url", "http://x", "--seed", "-1"])).not.toBe("")
-    expect(problem(["--base-url", "http://x", "--bogus"])).toContain("--bogus")
-    expect(parseArguments(["--base-url", "http://x", "--only", "a/b,c/", "--only", "d/e"])).toEqual(
-      Either.right({
-        baseUrl: "http://x",
-        only: ["a/b", "c/", "d/e"],
-        config: undefined,
-        seed: undefined,
-        runs: undefined,
-        rate: undefined,
-        json: undefined
-      })
-    )
-  })
+  it.effect("exits 2 naming every problem of a bad command line", () =>
+    Effect.gen(function* () {
+      const missing = yield* commandLine(["conform"])
+      expect(missing).toMatchObject({ exitCode: 2, text: expect.stringContaining("--base-url: required") })
+      const bad = yield* commandLine(["conform", "--base-url", "http://127.0.0.1:9", "--runs", "0", "--bogus"])
+      expect(bad.exitCode).toBe(2)
+      expect(bad.text).toContain("--runs")
+      expect(bad.text).toContain("--bogus")
+      expect(yield* commandLine(["conform", "--base-url", "ftp://x"])).toMatchObject({ exitCode: 2 })
+      const help = yield* commandLine(["conform", "--help"])
+      expect(help.exitCode).toBe(0)
+    })
+  )
 
   it.live("exits 0 against the fake, and writes the report as JSON", () =>
     Effect.gen(function* () {
       const baseUrl = yield* FakeHttpServer.baseUrl
-      const file = join(mkdtempSync(join(tmpdir(), "conform-")), "report.json")
-      const code = yield* conform({ baseUrl, only: ["code-grant/"], runs: 2, seed: 9, json: file })
-      expect(code).toBe(0)
-      const written = JSON.parse(readFileSync(file, "utf8"))
+      const file = scratch("report.json")
+      const only = "code-grant/single-use,code-grant/lifetime"
+      const ran = yield* commandLine([
+        "conform",
+        "--base-url",
+        baseUrl,
+        "--only",
+        only,
+        "--runs",
+        "2",
+        "--seed",
+        "9",
+        "--json",
+        file
+      ])
+      expect(ran).toEqual({ exitCode: 0, text: "" })
+      const written = reportIn(file)
       expect(written.seed).toBe(9)
-      expect(written.results.length).toBeGreaterThan(3)
-    }).pipe(Effect.provide(Layer.merge(FakeHttpServer.layer(), cli)))
+      expect(written.results.map((result) => result.id)).toEqual(["code-grant/single-use", "code-grant/lifetime"])
+    }).pipe(Effect.provide(FakeHttpServer.layer()))
   )
 
-  it.live("exits 1 when a MUST fails, and fails with Usage for a bad URL, check id or configuration", () =>
+  it.live("exits 1 when a MUST fails, and 2 for an unknown check or a bad configuration", () =>
     Effect.gen(function* () {
       const baseUrl = yield* FakeHttpServer.baseUrl
-      expect(yield* conform({ baseUrl, only: iatCheck, runs: 5, seed: 1 })).toBe(1)
-      const usage = (args: Parameters<typeof conform>[0]) =>
-        Effect.map(Effect.flip(conform(args)), (error) => error.problem)
-      expect(yield* usage({ baseUrl: "ftp://x", only: [] })).toContain("--base-url")
-      expect(yield* usage({ baseUrl, only: ["no/such-check"] })).toContain("no/such-check")
-      const config = join(mkdtempSync(join(tmpdir(), "conform-")), "driver.json")
+      const failed = yield* commandLine(["conform", "--base-url", baseUrl, "--only", iatCheck[0] ?? "", "--seed", "1"])
+      expect(failed).toMatchObject({ exitCode: 1, text: expect.stringContaining("a MUST check failed") })
+      const unknown = yield* commandLine(["conform", "--base-url", baseUrl, "--only", "no/such-check"])
+      expect(unknown).toMatchObject({ exitCode: 2, text: expect.stringContaining("no/such-check") })
+      const config = scratch("driver.json")
       writeFileSync(config, JSON.stringify({ clients: { confidential: { id: "x" } } }))
-      expect(yield* usage({ baseUrl, only: [], config })).toMatch(/clients\.confidential\.(secret|redirectUri)/)
-    }).pipe(Effect.provide(Layer.merge(FakeHttpServer.layer(lenientIat), cli)))
+      const invalid = yield* commandLine(["conform", "--base-url", baseUrl, "--config", config])
+      expect(invalid.exitCode).toBe(2)
+      expect(invalid.text).toMatch(/clients\.confidential\.(secret|redirectUri)/)
+    }).pipe(Effect.provide(FakeHttpServer.layer(lenientIat)))
   )
 
   it.live(
@@ -188,14 +206,25 @@ describe("hm-oauth-testkit conform", () => {
     () =>
       Effect.gen(function* () {
         const baseUrl = yield* FakeHttpServer.baseUrl
-        const dir = mkdtempSync(join(tmpdir(), "conform-"))
-        const config = join(dir, "driver.json")
+        const config = scratch("driver.json")
         writeFileSync(config, JSON.stringify(ownServerConfig))
-        const file = join(dir, "report.json")
-        expect(yield* conform({ baseUrl, config, only: [], runs: 1, seed: 2, json: file })).toBe(0)
-        const written: Conformance.Report = JSON.parse(readFileSync(file, "utf8"))
-        expect(written.results.filter((result) => result.outcome._tag !== "Passed")).toEqual([])
-      }).pipe(Effect.provide(Layer.merge(FakeHttpServer.layer(ownServer), cli))),
+        const file = `${config}.report.json`
+        const ran = yield* commandLine([
+          "conform",
+          "--base-url",
+          baseUrl,
+          "--config",
+          config,
+          "--runs",
+          "1",
+          "--seed",
+          "2",
+          "--json",
+          file
+        ])
+        expect(ran.exitCode).toBe(0)
+        expect(reportIn(file).results.filter((result) => result.outcome._tag !== "Passed")).toEqual([])
+      }).pipe(Effect.provide(FakeHttpServer.layer(ownServer))),
     60_000
   )
 })

@@ -1,18 +1,17 @@
 /**
- * `hm-oauth-testkit conform --base-url URL [--config FILE] [--seed N] [--runs N] [--only ID…] [--json FILE]
- * [--rate N]`: runs the catalogue against the server at URL and prints the table and every failure. Exit 0 when
- * every MUST check that ran passed, 1 when one failed (or the driver could not start), 2 for bad usage (a flag, a
- * URL or a configuration, the problem named). Requests go to URL alone, at most `--rate` a second (default 20, none
- * for a loopback address: the project's fake on this machine).
+ * What `hm-oauth-testkit conform` does once its flags are read (`internal/cli/conform.ts` declares them): runs the
+ * catalogue against the server at the base URL, prints the table and every failure, writes the JSON report. The
+ * exit code is 0 when every MUST check that ran passed, else 1; bad usage (a URL, a check id, a configuration, an
+ * unwritable report file) fails with `Usage`, a driver that cannot start with its `DriverError`. Requests go to the
+ * base URL alone, at most `rate` a second (default 20, none for a loopback address: the project's fake here).
  */
-
-import { parseArgs } from "node:util"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Console, Data, Effect, Either } from "effect"
+import { Console, Data, Effect } from "effect"
 import { catalogue } from "./catalogue.js"
 import { parse as parseConfig, toDriver } from "./config.js"
+import type { DriverError } from "./driver.js"
 import { bounded } from "./exchange.js"
 import { json, text } from "./report.js"
 import { run, selects } from "./runner.js"
@@ -35,67 +34,6 @@ export class Usage extends Data.TaggedError("Usage")<{ readonly problem: string 
   }
 }
 
-const wholeNumber = (
-  flag: string,
-  given: string | undefined,
-  min: number
-): Either.Either<number | undefined, string> => {
-  if (given === undefined) return Either.right(undefined)
-  const value = Number(given)
-  return /^\d+$/.test(given) && value >= min && value <= 2 ** 31 - 1
-    ? Either.right(value)
-    : Either.left(`--${flag}: expected a whole number from ${min}, got ${JSON.stringify(given)}`)
-}
-
-/** Reads the arguments after `conform`: every problem named, or what they ask for. */
-export const parseArguments = (argv: ReadonlyArray<string>): Either.Either<Arguments, Usage> => {
-  let parsed: ReturnType<typeof read>
-  try {
-    parsed = read(argv)
-  } catch (error) {
-    return Either.left(new Usage({ problem: error instanceof Error ? error.message : String(error) }))
-  }
-  const { values } = parsed
-  const numbers = {
-    seed: wholeNumber("seed", values.seed, 0),
-    runs: wholeNumber("runs", values.runs, 1),
-    rate: wholeNumber("rate", values.rate, 1)
-  }
-  const problems = [
-    ...(values["base-url"] === undefined ? ["--base-url: required"] : []),
-    ...Object.values(numbers).flatMap((number) => (Either.isLeft(number) ? [number.left] : []))
-  ]
-  if (problems.length > 0 || values["base-url"] === undefined) {
-    return Either.left(new Usage({ problem: problems.join("\n") }))
-  }
-  const number = (read: Either.Either<number | undefined, string>) => Either.getOrUndefined(read)
-  return Either.right({
-    baseUrl: values["base-url"],
-    config: values.config,
-    seed: number(numbers.seed),
-    runs: number(numbers.runs),
-    rate: number(numbers.rate),
-    only: (values.only ?? []).flatMap((ids) => ids.split(",").filter((id) => id !== "")),
-    json: values.json
-  })
-}
-
-const read = (argv: ReadonlyArray<string>) =>
-  parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      "base-url": { type: "string" },
-      config: { type: "string" },
-      seed: { type: "string" },
-      runs: { type: "string" },
-      only: { type: "string", multiple: true },
-      json: { type: "string" },
-      rate: { type: "string" }
-    }
-  })
-
 /** The request rate unless `--rate` says otherwise: unbounded for this machine's loopback, gentle elsewhere. */
 const defaultRate = (baseUrl: URL): number | undefined =>
   ["127.0.0.1", "localhost", "[::1]"].includes(baseUrl.hostname) ? undefined : 20
@@ -115,7 +53,11 @@ export const baseUrlOf = (given: string): Effect.Effect<URL, Usage> =>
 /** Runs the command: the exit code, 0 or 1; bad usage fails with `Usage`. */
 export const conform = (
   args: Arguments
-): Effect.Effect<0 | 1, Usage, HttpClient.HttpClient | FileSystem.FileSystem | CommandExecutor.CommandExecutor> =>
+): Effect.Effect<
+  0 | 1,
+  Usage | DriverError,
+  HttpClient.HttpClient | FileSystem.FileSystem | CommandExecutor.CommandExecutor
+> =>
   Effect.gen(function* () {
     const url = yield* baseUrlOf(args.baseUrl)
     const baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}`
@@ -132,13 +74,10 @@ export const conform = (
           )
     // bounded before the driver is built, so its consent and clock requests count against the rate too
     const http = yield* bounded(yield* HttpClient.HttpClient, baseUrl, args.rate ?? defaultRate(url))
-    const built = yield* Effect.either(toDriver(config, baseUrl, http))
-    if (built._tag === "Left") {
-      if (built.left._tag === "InvalidDriverConfig") return yield* new Usage({ problem: built.left.message })
-      yield* Console.error(`the driver could not start: ${built.left.message}`)
-      return 1
-    }
-    const report = yield* run(catalogue, built.right, { seed: args.seed, runs: args.runs, only: args.only })
+    const driver = yield* toDriver(config, baseUrl, http).pipe(
+      Effect.catchTag("InvalidDriverConfig", (invalid) => Effect.fail(new Usage({ problem: invalid.message })))
+    )
+    const report = yield* run(catalogue, driver, { seed: args.seed, runs: args.runs, only: args.only })
     yield* Console.log(text(report))
     if (args.json !== undefined) {
       yield* fs
