@@ -311,7 +311,7 @@ export const text: (report: Report) => string = report_.text
 export const json: (report: Report) => string = report_.json
 
 /**
- * Options of the fake's drivers: the policy knobs a check must know (`refreshReuseGrace`, if not 0).
+ * Options of the fake's drivers: the policy knobs a check must know (`refreshReuseGrace`, `rotateRefreshTokens`).
  *
  * @since 0.2.0
  * @category models

@@ -38,7 +38,8 @@ export interface Exchange {
   }
 }
 
-const secretFields = [
+/** The body fields whose values are secrets, in requests and answers alike. */
+const secretFields: ReadonlyArray<string> = [
   "client_secret",
   "code",
   "code_verifier",
@@ -46,7 +47,7 @@ const secretFields = [
   "access_token",
   "token",
   "client_assertion"
-] as const
+]
 
 /** The fields of a JSON object or form body, as strings; nothing for a body that is neither. */
 const fieldsOf = (body: string): ReadonlyArray<readonly [string, string]> => {
@@ -86,7 +87,7 @@ const learn = (labels: Labels, kind: string, value: string) => {
 
 const learnFields = (labels: Labels, body: string) => {
   for (const [name, value] of fieldsOf(body)) {
-    if ((secretFields as ReadonlyArray<string>).includes(name)) learn(labels, name, value)
+    if (secretFields.includes(name)) learn(labels, name, value)
   }
 }
 
