@@ -20,7 +20,7 @@ describe("Conformance against the in-memory fake", () => {
               rotateRefreshTokens: policy.rotateRefreshTokens
             }
           )
-          const report = yield* Conformance.run(Conformance.catalogue, driver, { seed: 7, runs: 5 })
+          const report = yield* Conformance.run(Conformance.catalogue, driver, { seed: 7, runs: 3 })
           expect(broken(report.results), Conformance.text(report)).toEqual(failing)
         }).pipe(Effect.provide(FakeServer.layer({ policy }))),
       60_000

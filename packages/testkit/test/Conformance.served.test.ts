@@ -15,7 +15,7 @@ const servedDriver = (options: Conformance.FakeOptions = {}) =>
   })
 
 // one Vitest test per check, as a user's suite registers them
-Conformance.suite("the served fake as a Vitest suite", served(), servedDriver(), { seed: 11, runs: 3 })
+Conformance.suite("the served fake as a Vitest suite", served(), servedDriver(), { seed: 11, runs: 2 })
 
 describe("Conformance against the served fake", () => {
   for (const { name, policy, failing } of policies.filter((entry) => entry.name !== "default")) {
