@@ -1,6 +1,8 @@
 /**
  * The `hm-oauth-testkit` command line: `hm-oauth-testkit serve [--host 127.0.0.1] [--port 4000] [--config FILE]
- * [--demo] [--seed N] [--key-file FILE]` serves the fake over HTTP until SIGINT or SIGTERM (see `--help`).
+ * [--demo] [--seed N] [--key-file FILE]` serves the fake over HTTP until SIGINT or SIGTERM;
+ * `hm-oauth-testkit conform --base-url URL [--config FILE] [--seed N] [--runs N] [--only ID…] [--json FILE]
+ * [--rate N]` checks a server against the conformance catalogue (see `--help`).
  *
  * A command is declared once, in a module of `internal/cli/` (`Command.make({ name, summary, flags, notes, run })`,
  * its flags built from `Command.required`, `optional`, `withDefault`, `repeated` or `toggle` over a `Command.text`
@@ -14,6 +16,7 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type { Effect } from "effect"
 import * as Command from "./internal/cli/command.js"
+import { conform } from "./internal/cli/conform.js"
 import { serve } from "./internal/cli/serve.js"
 
 /**
@@ -38,7 +41,7 @@ export type Environment = FileSystem.FileSystem
  * @since 0.1.0
  * @category models
  */
-export const commands: ReadonlyArray<Command.Command<Environment>> = [serve]
+export const commands: ReadonlyArray<Command.Command<Environment>> = [serve, conform]
 
 /**
  * Runs the command line (the arguments after the executable's name, `process.argv.slice(2)`).

@@ -239,7 +239,7 @@ describe("hm-oauth-testkit: wrong usage", () => {
       )
       expect(yield* refusal(["frobnicate"])).toMatchObject({
         exitCode: 2,
-        text: 'hm-oauth-testkit: unknown command "frobnicate" (commands: serve)'
+        text: 'hm-oauth-testkit: unknown command "frobnicate" (commands: serve, conform)'
       })
     })
   )
@@ -365,7 +365,8 @@ describe("hm-oauth-testkit: help", () => {
         )
         expect(top.code).toBe(0)
         expect(top.stdout).toContain("Usage: hm-oauth-testkit COMMAND [FLAGS]")
-        expect(top.stdout).toMatch(/^ {2}serve {2}serve the fake over HTTP until SIGINT or SIGTERM$/m)
+        expect(top.stdout).toMatch(/^ {2}serve +serve the fake over HTTP until SIGINT or SIGTERM$/m)
+        expect(top.stdout).toMatch(/^ {2}conform {2}check a server of this API against the catalogue of its rules$/m)
         expect(serve.code).toBe(0)
         expect(serve.stdout).toContain("Usage: hm-oauth-testkit serve [FLAGS]")
         expect(serve.stdout).toMatch(/--port PORT +port; 0 picks a free one \(default 4000\)/)
