@@ -7,10 +7,13 @@
 import { Effect, type Either, Fiber, FiberMap, Option, type Scope } from "effect"
 
 export interface Flights<A, E> {
-  /** The flight for `key` now running, or a new one of `work`: never two at once for one key. */
-  readonly start: (key: string, work: Effect.Effect<A, E>) => Fiber.RuntimeFiber<Either.Either<A, E>>
-  /** Waits for the flight for `key` (starting `work` if none runs) and answers with its outcome. */
-  readonly join: (key: string, work: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  /**
+   * The flight for `key` now running, or a new one of `work()`: never two at once for one key. `work` is built only
+   * when a flight starts, not for each of the callers that join one.
+   */
+  readonly start: (key: string, work: () => Effect.Effect<A, E>) => Fiber.RuntimeFiber<Either.Either<A, E>>
+  /** Waits for the flight for `key` (starting `work()` if none runs) and answers with its outcome. */
+  readonly join: (key: string, work: () => Effect.Effect<A, E>) => Effect.Effect<A, E>
   /** Whether a flight for `key` runs now. */
   readonly running: (key: string) => boolean
   readonly size: Effect.Effect<number>
@@ -21,8 +24,8 @@ export const make = <A, E>(): Effect.Effect<Flights<A, E>, never, Scope.Scope> =
     const map = yield* FiberMap.make<string, Either.Either<A, E>, never>()
     const run = yield* FiberMap.runtime(map)()
     // The flight succeeds with its outcome: a failure nobody waits for (a refresh ahead of expiry) is no crash.
-    const start = (key: string, work: Effect.Effect<A, E>) =>
-      Option.getOrElse(FiberMap.unsafeGet(map, key), () => run(key, Effect.either(work)))
+    const start = (key: string, work: () => Effect.Effect<A, E>) =>
+      Option.getOrElse(FiberMap.unsafeGet(map, key), () => run(key, Effect.either(work())))
     return {
       start,
       // `await`, not `join`: a caller takes the flight's outcome, never its fiber refs (log annotations, spans…),

@@ -8,7 +8,7 @@
  * with a token, a typed failure, or another round (after waiting on another holder's lease, after a lost answer to
  * retry at once, or after a write that found the version moved).
  */
-import { Cause, type Clock, DateTime, Effect, Exit, Hash, Option, Redacted } from "effect"
+import { Cause, type Clock, DateTime, Effect, Exit, FiberRef, Hash, HashMap, Option, Redacted } from "effect"
 import type { RevocationError, TokenEndpointError } from "../../HmOAuthError.js"
 import type { Revocation } from "../../Revocation.js"
 import type { TokenEndpoint } from "../../TokenEndpoint.js"
@@ -267,7 +267,7 @@ export const make = (deps: Deps) => {
       if (written.status === "pending") return yield* stillPending(written)
       const decision = decide(written, now(), answer)
       return decision._tag === "Work" ? done(written.accessToken) : yield* serve(written, decision)
-    }).pipe(Effect.annotateLogs({ grantId: record.grantId }))
+    })
 
   const approved = (record: TokenStore.GrantRecord) =>
     Effect.zipRight(
@@ -400,7 +400,27 @@ export const make = (deps: Deps) => {
     })
 
   /**
-   * Brings the grant to a state that answers the caller: a token, or a typed failure, as `mode` asks.
+   * One round: read the record and decide; if it calls for work, take a permit and work under the lease, in the
+   * span of the refresh. The record read first is not held while waiting for a permit: in a storm, a thousand
+   * flights wait at once, and whatever each holds is copied by every young-generation collection meanwhile.
+   */
+  const round = (grantId: string, mode: Mode, lost: { retried: boolean }): Effect.Effect<Round, AccessTokenError> =>
+    Effect.flatMap(store.get(grantId), (found) => {
+      if (Option.isNone(found)) return notFound(grantId)
+      const decision = decide(found.value, now(), mode)
+      if (decision._tag !== "Work") return serve(found.value, decision)
+      return deps.permits.withPermits(1)(
+        Effect.withSpan(leased(grantId, mode, lost), "TokenManager.refresh", {
+          attributes: { grantId },
+          captureStackTrace: false
+        })
+      )
+    })
+
+  /**
+   * Brings the grant to a state that answers the caller: a token, or a typed failure, as `mode` asks. Runs only as
+   * a flight, in a fiber of its own (`flights.ts`): every log line of that fiber is about the grant, so the grant id
+   * is set on the fiber's log annotations once (`annotateLogs` would save and restore them around the flight).
    */
   const settle = (grantId: string, mode: Mode) => {
     const lost = { retried: false }
@@ -411,24 +431,21 @@ export const make = (deps: Deps) => {
             `the token store kept moving grant ${grantId}'s version: check the store against TokenStoreContract`
           )
         }
-        const found = yield* store.get(grantId)
-        if (Option.isNone(found)) return yield* notFound(grantId)
-        const decision = decide(found.value, now(), mode)
-        const round =
-          decision._tag === "Work"
-            ? yield* deps.permits.withPermits(1)(leased(grantId, mode, lost))
-            : yield* serve(found.value, decision)
-        switch (round._tag) {
+        const outcome = yield* round(grantId, mode, lost)
+        switch (outcome._tag) {
           case "Done":
-            return round.token
+            return outcome.token
           case "Again":
             return yield* loop(rounds + 1)
           case "Wait":
-            yield* Effect.sleep(Math.max(0, round.until - now()))
+            yield* Effect.sleep(Math.max(0, outcome.until - now()))
             return yield* loop(0)
         }
       })
-    return loop(0).pipe(Effect.withSpan("TokenManager.refresh", { attributes: { grantId }, captureStackTrace: false }))
+    return Effect.zipRight(
+      FiberRef.update(FiberRef.currentLogAnnotations, HashMap.set<string, unknown>("grantId", grantId)),
+      loop(0)
+    )
   }
 
   const onboard = (grantId: string, tokens: TokenSet) =>

@@ -57,23 +57,32 @@ export const make = (options: Options) =>
       applicationTokens.sweep(now, settings.idleTimeToLive)
     }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(settings.idleTimeToLive))), Effect.forkScoped)
 
-    const renewInBackground = (grantId: string) => grantFlights.start(grantId, grants.settle(grantId, Grants.renew))
+    const renewInBackground = (grantId: string) =>
+      grantFlights.start(grantId, () => grants.settle(grantId, Grants.renew))
 
+    // `useSpan`, not `withSpan`: nothing runs under the caller's span (a flight runs in a fiber of the manager's), so
+    // the caller's context is left as it is; setting and restoring it is most of a span's cost, and in a storm every
+    // waiting caller pays it
     const slowAccessToken = (grantId: string) =>
-      Effect.suspend(() => {
-        const entry = cache.get(grantId)
-        // past its refresh point but still valid: served while a refresh runs in the background
-        if (entry !== undefined && clock.unsafeCurrentTimeMillis() < entry.expiresAt) {
-          renewInBackground(grantId)
-          return entry.served
-        }
-        return Effect.tap(grantFlights.join(grantId, grants.settle(grantId, Grants.answer)), () => {
-          // the store's token was valid but due: the caller has it, the renewal starts now
-          const served = cache.get(grantId)
-          const now = clock.unsafeCurrentTimeMillis()
-          if (served !== undefined && now >= served.refreshAt && now < served.expiresAt) renewInBackground(grantId)
+      Effect.useSpan("TokenManager.accessToken", { attributes: { grantId }, captureStackTrace: false }, () =>
+        Effect.suspend(() => {
+          const entry = cache.get(grantId)
+          // past its refresh point but still valid: served while a refresh runs in the background
+          if (entry !== undefined && clock.unsafeCurrentTimeMillis() < entry.expiresAt) {
+            renewInBackground(grantId)
+            return entry.served
+          }
+          return Effect.tap(
+            grantFlights.join(grantId, () => grants.settle(grantId, Grants.answer)),
+            () => {
+              // the store's token was valid but due: the caller has it, the renewal starts now
+              const served = cache.get(grantId)
+              const now = clock.unsafeCurrentTimeMillis()
+              if (served !== undefined && now >= served.refreshAt && now < served.expiresAt) renewInBackground(grantId)
+            }
+          )
         })
-      }).pipe(Effect.withSpan("TokenManager.accessToken", { attributes: { grantId }, captureStackTrace: false }))
+      )
 
     const accessToken = (grantId: string) =>
       Effect.suspend(() => cache.fresh(grantId, clock.unsafeCurrentTimeMillis())?.served ?? slowAccessToken(grantId))
@@ -88,10 +97,10 @@ export const make = (options: Options) =>
       if (entry !== undefined && isRejected(entry.token)) cache.delete(grantId)
       // a flight under way may bring the new token already; else (or if it brings the same) refresh past it
       if (grantFlights.running(grantId)) {
-        const token = yield* grantFlights.join(grantId, grants.settle(grantId, Grants.answer))
+        const token = yield* grantFlights.join(grantId, () => grants.settle(grantId, Grants.answer))
         if (!isRejected(token)) return token
       }
-      return yield* grantFlights.join(grantId, grants.settle(grantId, { _tag: "Replace", rejected }))
+      return yield* grantFlights.join(grantId, () => grants.settle(grantId, { _tag: "Replace", rejected }))
     })
 
     const renewApplicationToken = (key: string, scope: string | ReadonlyArray<string> | undefined) =>
@@ -115,10 +124,10 @@ export const make = (options: Options) =>
         const entry = applicationTokens.get(key)
         return Effect.suspend(() => {
           if (entry !== undefined && now < entry.expiresAt) {
-            applicationFlights.start(key, renewApplicationToken(key, scope))
+            applicationFlights.start(key, () => renewApplicationToken(key, scope))
             return entry.served
           }
-          return applicationFlights.join(key, renewApplicationToken(key, scope))
+          return applicationFlights.join(key, () => renewApplicationToken(key, scope))
         }).pipe(Effect.withSpan("TokenManager.applicationToken", { attributes: { scope: key } }))
       })
 
