@@ -111,6 +111,12 @@ const shownBy = (exit: Exit.Exit<unknown, unknown>, spans: ReadonlyArray<Recordi
   ].join("\n")
 }
 
+/**
+ * Each run goes through the whole client stack and reads every error several ways: a few hundred runs take ~10 s
+ * on a quiet 2-core machine and three times that beside the rest of the suite, so these get room beyond the default.
+ */
+const throughTheClientStack = 120_000
+
 describe("no secret or token ever appears in an error", () => {
   it.effect.prop(
     "for arbitrary secrets, tokens and echoing server answers, error message, toString, toJSON, inspect and Cause.pretty hold none of them",
@@ -150,7 +156,7 @@ describe("no secret or token ever appears in an error", () => {
           expect(leaks(shown, secret)).toBe(false)
         }
       }),
-    { fastCheck: { numRuns: 200 } }
+    { timeout: throughTheClientStack, fastCheck: { numRuns: 200 } }
   )
 })
 
@@ -256,7 +262,7 @@ describe("every form of every request secret is scrubbed, wherever the server pu
         const shown = shownBy(exit, spans)
         for (const carried of sent) expect(leaks(shown, carried), `${carried} in ${shown}`).toBe(false)
       }),
-    { fastCheck: { numRuns: 300 } }
+    { timeout: throughTheClientStack, fastCheck: { numRuns: 300 } }
   )
 })
 
@@ -334,7 +340,7 @@ describe("tokens a server issued in a body the client cannot use never show", ()
         expect(leaks(shown, access)).toBe(false)
         expect(leaks(shown, refresh)).toBe(false)
       }),
-    { fastCheck: { numRuns: 200 } }
+    { timeout: throughTheClientStack, fastCheck: { numRuns: 200 } }
   )
 })
 
