@@ -1,5 +1,5 @@
+import type { Types } from "effect"
 import type { HistoryEntry, State } from "../../Model.js"
-import type { Mutable } from "effect/Types"
 import { bearerToken } from "../bearer.js"
 import type { JsonObject } from "../fields.js"
 import { update } from "./copy.js"
@@ -54,7 +54,7 @@ export interface Exchange {
  */
 export const record = (state: State, now: number, exchange: Exchange): State => {
   const { method, path, authorization, request, reply } = exchange
-  const entry: Mutable<HistoryEntry> = { seq: state.history.tail, at: now, method, path, status: reply.status }
+  const entry: Types.Mutable<HistoryEntry> = { seq: state.history.tail, at: now, method, path, status: reply.status }
   // fields added one by one, not spread in: a spread copies through V8's slow path, and every exchange passes here
   if (authorization !== undefined) entry.authorization = redactAuthorization(state, authorization)
   if (request !== undefined) entry.request = request === MALFORMED ? MALFORMED : redact(state, request)
