@@ -113,7 +113,7 @@ describe("FakeHttpServer: the API listener", () => {
       const actual = await transcript(served)
       expect(expected.answers[0]).toMatch(/^HTTP\/1.1 200 OK\r\ncache-control: no-store\r\n/)
       expect(actual.answers[requests.findIndex((text) => text.includes("Bearer b"))]).toMatch(
-        /^HTTP\/1.1 400 [^]*"error":"invalid_request"/
+        /^HTTP\/1.1 400 [\s\S]*"error":"invalid_request"/
       )
       expect(actual.answers).toEqual(expected.answers)
       expect(actual.history).toEqual(expected.history)
