@@ -87,20 +87,24 @@ const tokenBody = JSON.stringify({
   authorization_id: "5d6e7f80-9a0b-4c1d-8e2f-3a4b5c6d7e8f"
 })
 
-// Each operation's fixed answer, in the shape the fake gives, built once: the floor does no work of its own.
+/** A canned answer framed as the fake frames its own: a body goes with its type and declared length. */
+const framed = (status: number, body: string, headers: Readonly<Record<string, string>> = {}): FakeServer.Reply =>
+  FakeServer.response(
+    status,
+    body,
+    body === ""
+      ? headers
+      : { ...headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }
+  )
+
+// Each operation's fixed answer, with the headers the fake gives, built once: the floor does no work of its own.
+// Without the declared length core would read each body as a stream, and the floor would cost more than the fake.
 const cannedAnswers: ReadonlyMap<string, FakeServer.Reply> = new Map([
-  [
-    "POST /v1/access_tokens",
-    FakeServer.response(200, tokenBody, {
-      "content-type": "application/json",
-      "cache-control": "no-store",
-      pragma: "no-cache"
-    })
-  ],
-  ["GET /v1/vehicleinfo", FakeServer.json(200, { vin, sub: "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d" })],
-  ["DELETE /v1/access_tokens", FakeServer.response(200)]
+  ["POST /v1/access_tokens", framed(200, tokenBody, { "cache-control": "no-store", pragma: "no-cache" })],
+  ["GET /v1/vehicleinfo", framed(200, JSON.stringify({ vin, sub: "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d" }))],
+  ["DELETE /v1/access_tokens", framed(200, "")]
 ])
-const notFound = FakeServer.json(404, { error: "not_found" })
+const notFound = framed(404, JSON.stringify({ error: "not_found" }))
 
 /** Core's floor: the fixed answer to each operation, with no model behind it. */
 const cannedAnswer = (incoming: InMemoryHttpClient.Incoming): FakeServer.Reply =>

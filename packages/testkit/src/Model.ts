@@ -366,9 +366,14 @@ export interface State {
   readonly familyTokens: Log<FamilyTokens>
   /**
    * The tokens to forget, by value, in issue order, which is the order they fall due in (lifetimes are the
-   * policy's): client-credentials ones at expiry, access ones `forgetAfter` after it.
+   * policy's): client-credentials ones at expiry, access ones `forgetAfter` after it. `due` is when the first of
+   * the two heads falls due (infinite while both are empty): a step before then has nothing to forget.
    */
-  readonly expiries: { readonly clientCredentials: Log<string>; readonly access: Log<string> }
+  readonly expiries: {
+    readonly clientCredentials: Log<string>
+    readonly access: Log<string>
+    readonly due: number
+  }
   /** The position in `consents` where the sweep for dead grants goes on. */
   readonly sweep: number
   readonly assertions: SeenAssertions

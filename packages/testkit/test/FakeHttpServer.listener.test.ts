@@ -70,6 +70,8 @@ const requests = [
   request("POST /v1/access_tokens", `grant_type=client_credentials&${credentials}`, { "content-type": "text/plain" }),
   request("GET /v1/vehicleinfo"),
   request("GET /v1/vehicleinfo", "", { authorization: "Bearer unknown" }),
+  // two Authorization headers, of which Node's `headers` would keep the first: the model sees both, and refuses them
+  "GET /v1/vehicleinfo HTTP/1.1\r\nhost: fake.test\r\nconnection: close\r\nauthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n",
   request("HEAD /v1/vehicleinfo"),
   request("PUT /v1/vehicleinfo"),
   request("DELETE /v1/access_tokens", `token=unknown&${credentials}`),
@@ -110,6 +112,9 @@ describe("FakeHttpServer: the API listener", () => {
       const expected = await transcript(platform)
       const actual = await transcript(served)
       expect(expected.answers[0]).toMatch(/^HTTP\/1.1 200 OK\r\ncache-control: no-store\r\n/)
+      expect(actual.answers[requests.findIndex((text) => text.includes("Bearer b"))]).toMatch(
+        /^HTTP\/1.1 400 [\s\S]*"error":"invalid_request"/
+      )
       expect(actual.answers).toEqual(expected.answers)
       expect(actual.history).toEqual(expected.history)
     } finally {

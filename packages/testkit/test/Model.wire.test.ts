@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Model from "../src/Model.js"
 import { Harness, hmError, NATIVE, oauthError, WEB } from "./fixtures.js"
 
 const SPEC_MISSING = "client_id can't be blank, client_secret can't be blank, grant_type can't be blank"
@@ -148,6 +149,39 @@ describe("Model wire", () => {
     expect(info.status).toBe(405)
     expect(info.headers.allow).toBe("GET")
     expect(info.headers["content-type"]).toBe("application/json")
+  })
+
+  it("reads the target as sent: another host's URL, a backslash or a doubled slash is no path of the API", () => {
+    const h = new Harness()
+    for (const path of [
+      "//evil.example/v1/access_tokens",
+      "/\\evil/v1/vehicleinfo",
+      "//v1/vehicleinfo",
+      "/v1/./vehicleinfo"
+    ]) {
+      const response = h.send({ method: "GET", path, headers: { authorization: "Bearer x" } })
+      expect(response.status, path).toBe(404)
+    }
+    // recorded as it came, not resolved against a base URL
+    expect(Model.history(h.state).map((entry) => entry.path)).toEqual([
+      "//evil.example/v1/access_tokens",
+      "/\\evil/v1/vehicleinfo",
+      "//v1/vehicleinfo",
+      "/v1/./vehicleinfo"
+    ])
+  })
+
+  it("matches methods case-sensitively (RFC 9110 §9.1); HEAD, no method of the API, gets its 405 without content", () => {
+    const h = new Harness()
+    const { accessToken } = h.login()
+    const headers = { authorization: `Bearer ${accessToken}` }
+    const lower = h.send({ method: "get", path: "/v1/vehicleinfo", headers })
+    expect(lower.status).toBe(405)
+    expect(lower.headers.allow).toBe("GET")
+    expect(h.send({ method: "GET", path: "/v1/vehicleinfo", headers }).status).toBe(200)
+    const head = h.send({ method: "HEAD", path: "/v1/vehicleinfo", headers })
+    expect(head).toMatchObject({ status: 405, body: "" })
+    expect(head.headers.allow).toBe("GET")
   })
 
   it("ignores the query string", () => {

@@ -112,6 +112,10 @@ export const issueTokens = (
     refresh: refresh === undefined ? refreshes : List.prepend(refreshes, refresh),
     access: push(known?.access ?? empty<string>(), access)
   }
-  const expiries = { clientCredentials: next.expiries.clientCredentials, access: push(next.expiries.access, access) }
-  return [access, refresh, putIssued(next, lineage.family, issued, family, { expiries })]
+  const expiries = {
+    clientCredentials: next.expiries.clientCredentials,
+    access: push(next.expiries.access, access),
+    due: Math.min(next.expiries.due, after(accessRecord.expiresAt, state.policy.forgetAfter))
+  }
+  return [access, refresh, putIssued(next, lineage.family, issued, family, expiries)]
 }

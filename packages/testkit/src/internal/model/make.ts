@@ -43,7 +43,7 @@ export const make = (options: MakeOptions = {}): Either.Either<State, Registrati
     families: empty(),
     values: empty(),
     familyTokens: empty(),
-    expiries: { clientCredentials: empty(), access: empty() },
+    expiries: { clientCredentials: empty(), access: empty(), due: Number.POSITIVE_INFINITY },
     sweep: 0,
     assertions: { byKey: HashMap.empty(), order: empty() },
     history: empty()

@@ -146,34 +146,37 @@ const forgetAccess = (state: State, now: number, value: string): State => {
   return consent === undefined ? forgotten : forgetIfDead(forgotten, now, consent)
 }
 
+/** When the queue's oldest entry is due: an empty queue never, a forgotten token's entry at once. */
 const dueFirst = (state: State, queue: Log<string>, dueAt: (token: Token) => number): number => {
   const value = oldest(queue)
   const token = value === undefined ? undefined : tokenOf(state, value)
-  // an empty queue is never due; a forgotten token's entry is due at once
   return value === undefined ? Number.POSITIVE_INFINITY : token === undefined ? Number.NEGATIVE_INFINITY : dueAt(token)
 }
 
 /** Forgets every token due by `now`: what a step does before it reads the request. */
 export const forgetExpired = (state: State, now: number): State => {
-  const { clientCredentials, access } = state.expiries
-  const ccDue = (token: Token) => token.expiresAt ?? now
-  const accessDue = (token: Token) => after(token.expiresAt ?? now, state.policy.forgetAfter)
-  // the usual step: nothing is due, and nothing is copied
-  if (dueFirst(state, clientCredentials, ccDue) > now && dueFirst(state, access, accessDue) > now) return state
+  // the usual step: nothing is due, and neither queue is even looked at
+  if (state.expiries.due > now) return state
+  const forgetAfter = state.policy.forgetAfter
+  const ccDue = (token: Token) => token.expiresAt ?? Number.NEGATIVE_INFINITY
+  const accessDue = (token: Token) => after(token.expiresAt ?? Number.NEGATIVE_INFINITY, forgetAfter)
   const withoutCc = drain(
     state,
     now,
     (s) => s.expiries.clientCredentials,
-    (s, queue) => update(s, { expiries: { clientCredentials: queue, access: s.expiries.access } }),
+    (s, queue) => update(s, { expiries: { ...s.expiries, clientCredentials: queue } }),
     ccDue,
     forgetToken
   )
-  return drain(
+  const drained = drain(
     withoutCc,
     now,
     (s) => s.expiries.access,
-    (s, queue) => update(s, { expiries: { clientCredentials: s.expiries.clientCredentials, access: queue } }),
+    (s, queue) => update(s, { expiries: { ...s.expiries, access: queue } }),
     accessDue,
     (s, value) => forgetAccess(s, now, value)
   )
+  const { clientCredentials, access } = drained.expiries
+  const due = Math.min(dueFirst(drained, clientCredentials, ccDue), dueFirst(drained, access, accessDue))
+  return update(drained, { expiries: { clientCredentials, access, due } })
 }

@@ -20,11 +20,16 @@ const serialOfValue = (state: State, value: string): number | undefined => {
   return typeof jti === "string" ? serialOfUuid(jti, state.salt) : undefined
 }
 
+/** The serial of a value this server issued and still keeps: the value kept at its serial is this very one. */
+const keptSerial = (state: State, value: string): number | undefined => {
+  const serial = serialOfValue(state, value)
+  return serial !== undefined && get(state.values, serial - 1) === value ? serial : undefined
+}
+
 /** The record of `log` a value names: its serial's slot, if the value kept there is this very one. */
 const byValue = <A>(state: State, log: Log<A>, value: string): A | undefined => {
-  const serial = serialOfValue(state, value)
-  if (serial === undefined || get(state.values, serial - 1) !== value) return undefined
-  return get(log, serial - 1)
+  const serial = keptSerial(state, value)
+  return serial === undefined ? undefined : get(log, serial - 1)
 }
 
 export const tokenOf = (state: State, value: string): Token | undefined => byValue(state, state.tokens, value)
@@ -67,8 +72,10 @@ export const codeByHandle = (
 }
 
 /** The handle of a token or code value, if the server issued it and still keeps it. */
-export const handleOf = (state: State, value: string): string | undefined =>
-  (tokenOf(state, value) ?? codeOf(state, value))?.handle
+export const handleOf = (state: State, value: string): string | undefined => {
+  const serial = keptSerial(state, value)
+  return serial === undefined ? undefined : (get(state.tokens, serial - 1) ?? get(state.codes, serial - 1))?.handle
+}
 
 /** Keeps a token (new, with its value, or changed, without). */
 export const putToken = (state: State, token: Token, value?: string): State =>
@@ -78,15 +85,15 @@ export const putToken = (state: State, token: Token, value?: string): State =>
   })
 
 /**
- * Keeps a family's new tokens, each with its value, and its token lists, with any other `changes`, in one copy of
- * the state: what a code exchange or a refresh writes.
+ * Keeps a family's new tokens, each with its value, its token lists and the queues of tokens to forget, in one copy
+ * of the state: what a code exchange or a refresh writes.
  */
 export const putIssued = (
   state: State,
   family: string,
   issued: ReadonlyArray<readonly [Token, string]>,
   familyTokens: FamilyTokens,
-  changes: Partial<State>
+  expiries: State["expiries"]
 ): State => {
   let tokens = state.tokens
   let values = state.values
@@ -96,7 +103,7 @@ export const putIssued = (
   }
   const serial = serialOf(family, ["fam"])
   const lists = serial === undefined ? state.familyTokens : set(state.familyTokens, serial - 1, familyTokens)
-  return update(state, { ...changes, tokens, values, familyTokens: lists })
+  return update(state, { tokens, values, familyTokens: lists, expiries })
 }
 
 /** Keeps a code (new, with its value, or changed, without). */

@@ -42,7 +42,8 @@ const issue = (state: State, now: number, client: Client, scopes: ReadonlyArray<
   // it reads no vehicle even while live: nothing about it matters once it expires
   const expiries = {
     clientCredentials: push(next.expiries.clientCredentials, value),
-    access: next.expiries.access
+    access: next.expiries.access,
+    due: Math.min(next.expiries.due, expiresAt)
   }
   return [
     tokenReply(policy, { access_token: value, expires_in: lifetime, scope, token_type: "bearer" }),
