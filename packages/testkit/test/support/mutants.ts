@@ -9,8 +9,10 @@
 import { HashMap } from "effect"
 import { update } from "../../src/internal/model/copy.js"
 import { decodeJwt } from "../../src/internal/model/jwt.js"
+import { verifierMatches } from "../../src/internal/model/pkce.js"
 import {
   clientOf,
+  codeByHandle,
   codeOf,
   consentOf,
   familyOf,
@@ -22,7 +24,15 @@ import {
 } from "../../src/internal/model/records.js"
 import { seenKey } from "../../src/internal/model/replay.js"
 import { type Params, param, parseParams } from "../../src/internal/model/wire.js"
-import type { AccessToken, Policy, RefreshToken, State, WireRequest, WireResponse } from "../../src/Model.js"
+import type {
+  AccessToken,
+  AuthorizationCode,
+  Policy,
+  RefreshToken,
+  State,
+  WireRequest,
+  WireResponse
+} from "../../src/Model.js"
 import * as Model from "../../src/Model.js"
 
 /** One broken rule: a name to report, the rule it breaks (with its reference), and the server that breaks it. */
@@ -106,6 +116,31 @@ const refreshTokenIn = (state: State, params: Params): RefreshToken | undefined 
   return token?.kind === "refresh" ? token : undefined
 }
 
+/**
+ * Steps with `lent` in the place of the code `original`, then gives the code back what the mutant changed of it (its
+ * challenge and expiry): the break applies to this request alone, never to a faithful one after it.
+ */
+const lendingCode = (
+  state: State,
+  now: number,
+  request: WireRequest,
+  original: AuthorizationCode,
+  lent: AuthorizationCode
+) => {
+  const [response, next] = Model.step(putCode(state, lent), now, request)
+  const {
+    challenge: _challenge,
+    expiresAt: _expiresAt,
+    ...after
+  } = codeByHandle(next, original.handle)?.code ?? original
+  const restored = {
+    ...after,
+    expiresAt: original.expiresAt,
+    ...(original.challenge === undefined ? {} : { challenge: original.challenge })
+  }
+  return [response, putCode(next, restored)] as const
+}
+
 /** Steps, then puts the family back as it was: whatever the request revoked of it stays live. */
 const keepingFamily = (state: State, now: number, request: WireRequest, handle: string | undefined) => {
   const [response, next] = Model.step(state, now, request)
@@ -146,7 +181,7 @@ export const mutants: ReadonlyArray<Mutant> = [
     onGrant("authorization_code", (state, now, request, params) => {
       const code = codeIn(state, params)
       if (code === undefined || now < code.expiresAt) return Model.step(state, now, request)
-      return Model.step(putCode(state, { ...code, expiresAt: now + 1 }), now, request)
+      return lendingCode(state, now, request, code, { ...code, expiresAt: now + 1 })
     })
   ),
   mutant(
@@ -167,7 +202,7 @@ export const mutants: ReadonlyArray<Mutant> = [
         return Model.step(state, now, request)
       }
       const { challenge: _challenge, ...unchallenged } = code
-      return Model.step(putCode(state, unchallenged), now, request)
+      return lendingCode(state, now, request, code, unchallenged)
     })
   ),
   mutant(
@@ -175,12 +210,13 @@ export const mutants: ReadonlyArray<Mutant> = [
     "the code_verifier matches the code's challenge (RFC 7636 §4.6)",
     onGrant("authorization_code", (state, now, request, params) => {
       const code = codeIn(state, params)
-      if (code?.challenge === undefined || param(params, "code_verifier") === undefined) {
+      const verifier = param(params, "code_verifier")
+      if (code?.challenge === undefined || verifier === undefined || verifierMatches(code.challenge, verifier)) {
         return Model.step(state, now, request)
       }
       const { challenge: _challenge, ...unchallenged } = code
       const { code_verifier: _verifier, ...rest } = params
-      return Model.step(putCode(state, unchallenged), now, withParams(request, rest))
+      return lendingCode(state, now, withParams(request, rest), code, unchallenged)
     })
   ),
   mutant(
