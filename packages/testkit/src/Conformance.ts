@@ -311,7 +311,7 @@ export const text: (report: Report) => string = report_.text
 export const json: (report: Report) => string = report_.json
 
 /**
- * Options of the fake's drivers: the policy knobs a check must know (`refreshReuseGrace`, `rotateRefreshTokens`).
+ * Options of the served fake's driver: the policy the fake was started with, which its HTTP API does not tell.
  *
  * @since 0.2.0
  * @category models
@@ -332,7 +332,8 @@ export const servedFake: (
 ) => Effect.Effect<Driver, DriverError> = fake.served
 
 /**
- * A driver for the fake in memory (`FakeServer.layer`): its service and the client wired to it at `baseUrl`.
+ * A driver for the fake in memory (`FakeServer.layer`): its service and the client wired to it at `baseUrl`. The
+ * fake's policy is read from its state.
  *
  * @since 0.2.0
  * @category drivers
@@ -340,8 +341,7 @@ export const servedFake: (
 export const inMemoryFake: (
   server: FakeServer["Type"],
   http: HttpClient.HttpClient,
-  baseUrl?: string,
-  options?: FakeOptions
+  baseUrl?: string
 ) => Effect.Effect<Driver, DriverError> = fake.inMemory
 
 /**

@@ -11,15 +11,7 @@ describe("Conformance against the in-memory fake", () => {
       `every check passes under the policy "${name}", but the SHOULDs it gives up`,
       () =>
         Effect.gen(function* () {
-          const driver = yield* Conformance.inMemoryFake(
-            yield* FakeServer.FakeServer,
-            yield* HttpClient.HttpClient,
-            undefined,
-            {
-              refreshReuseGrace: policy.refreshReuseGrace,
-              rotateRefreshTokens: policy.rotateRefreshTokens
-            }
-          )
+          const driver = yield* Conformance.inMemoryFake(yield* FakeServer.FakeServer, yield* HttpClient.HttpClient)
           const report = yield* Conformance.run(Conformance.catalogue, driver, { seed: 7, runs: 3 })
           expect(broken(report.results), Conformance.text(report)).toEqual(failing)
         }).pipe(Effect.provide(FakeServer.layer({ policy }))),

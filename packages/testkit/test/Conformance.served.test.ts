@@ -23,10 +23,7 @@ describe("Conformance against the served fake", () => {
       `every check passes under the policy "${name}", but the SHOULDs it gives up`,
       () =>
         Effect.gen(function* () {
-          const driver = yield* servedDriver({
-            refreshReuseGrace: policy.refreshReuseGrace,
-            rotateRefreshTokens: policy.rotateRefreshTokens
-          })
+          const driver = yield* servedDriver({ policy })
           const report = yield* Conformance.run(Conformance.catalogue, driver, { seed: 7, runs: 1 })
           expect(broken(report.results), Conformance.text(report)).toEqual(failing)
         }).pipe(Effect.provide(served({ policy }))),

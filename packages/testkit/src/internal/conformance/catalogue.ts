@@ -7,13 +7,15 @@ import { revocation } from "./catalogue/revocation.js"
 import { vehicleInfo } from "./catalogue/vehicleInfo.js"
 import { wire } from "./catalogue/wire.js"
 import type { Check } from "./check.js"
+import { modelBased } from "./modelBased.js"
 
-/** Every check of the kit but the model-based one, each id once. */
+/** Every check of the kit, each id once; the model-based one last, as it covers what the others name. */
 export const catalogue: ReadonlyArray<Check> = [
   ...codeGrant,
   ...refreshGrant,
   ...revocation,
   ...clientAuthentication,
   ...vehicleInfo,
-  ...wire
+  ...wire,
+  modelBased
 ]

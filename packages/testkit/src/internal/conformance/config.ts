@@ -236,9 +236,14 @@ export const toDriver = (
 ): Effect.Effect<Driver, InvalidDriverConfig | DriverError, CommandExecutor.CommandExecutor> =>
   Effect.gen(function* () {
     if (config === undefined || config.fake === true) {
+      // what the file tells of the fake's policy; the rest is the default the fake starts with
+      const grace = config?.refreshReuseGrace
+      const rotates = config?.rotatesRefreshTokens
       return yield* served(baseUrl, http, {
-        refreshReuseGrace: config?.refreshReuseGrace,
-        rotateRefreshTokens: config?.rotatesRefreshTokens
+        policy: {
+          ...(grace === undefined ? {} : { refreshReuseGrace: grace }),
+          ...(rotates === undefined ? {} : { rotateRefreshTokens: rotates })
+        }
       })
     }
     const missing = [

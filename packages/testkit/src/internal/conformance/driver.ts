@@ -6,6 +6,7 @@
 import type { KeyObject } from "node:crypto"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Data, type Effect, type Redacted } from "effect"
+import type * as Model from "../../Model.js"
 
 /** A confidential client: a secret, and a redirect URI registered for it. */
 export interface ConfidentialClient {
@@ -83,6 +84,8 @@ export interface Clock {
 export interface FakeControl {
   /** Back to the configured state (clients and vehicles kept, nothing issued), the clock rewound. */
   readonly reset: Effect.Effect<void, DriverError>
+  /** The policy the fake runs under: the model-based oracle runs under the same. */
+  readonly policy: Model.Policy
 }
 
 /** Everything the checks need to reach one server. */

@@ -27,12 +27,13 @@ interface Operations {
   readonly reset: Effect.Effect<void, DriverError>
 }
 
-/** Options of both fake drivers. */
+/** Options of the served fake's driver. */
 export interface FakeOptions {
-  /** The fake's `refreshReuseGrace` policy, if not 0. */
-  readonly refreshReuseGrace?: number | undefined
-  /** The fake's `rotateRefreshTokens` policy; default true, as the policy's. */
-  readonly rotateRefreshTokens?: boolean | undefined
+  /**
+   * The policy the fake was started with, which its HTTP API does not tell: the checks that depend on a knob
+   * (rotation, the reuse grace) and the model-based oracle go by it. Default the model's default policy.
+   */
+  readonly policy?: Partial<Model.Policy> | undefined
 }
 
 const fresh = () => randomBytes(6).toString("hex")
@@ -47,7 +48,7 @@ const fromOperations = (
   baseUrl: string,
   http: HttpClient.HttpClient,
   operations: Operations,
-  options: FakeOptions
+  policy: Model.Policy
 ): Effect.Effect<Driver, DriverError> => {
   const tag = fresh()
   const secret = () => Redacted.make(`conformance-secret-${randomBytes(12).toString("hex")}`)
@@ -95,9 +96,9 @@ const fromOperations = (
       withdraw: operations.withdraw
     },
     clock: { advance: operations.advance, now: operations.now },
-    refreshReuseGrace: options.refreshReuseGrace,
-    rotatesRefreshTokens: options.rotateRefreshTokens ?? Model.defaultPolicy.rotateRefreshTokens,
-    fake: { reset: Effect.zipRight(operations.reset, register) }
+    refreshReuseGrace: policy.refreshReuseGrace,
+    rotatesRefreshTokens: policy.rotateRefreshTokens,
+    fake: { reset: Effect.zipRight(operations.reset, register), policy }
   })
 }
 
@@ -159,7 +160,7 @@ export const served = (
       ),
       reset: Effect.asVoid(call("reset", "POST", "/testkit/reset", { rewindClock: true }))
     }
-    return yield* fromOperations(base, http, operations, options)
+    return yield* fromOperations(base, http, operations, { ...Model.defaultPolicy, ...options.policy })
   })
 
 const failed = (operation: string) => (error: { readonly message: string }) =>
@@ -167,43 +168,44 @@ const failed = (operation: string) => (error: { readonly message: string }) =>
 
 /**
  * The fake in memory (`FakeServer.layer`): its `FakeServer` service, and `http`, the client wired to it at
- * `baseUrl` (the layer's, default High Mobility's sandbox address).
+ * `baseUrl` (the layer's, default High Mobility's sandbox address). Its policy is read from the fake itself.
  */
 export const inMemory = (
   server: FakeServer["Type"],
   http: HttpClient.HttpClient,
-  baseUrl: string = "https://sandbox.api.high-mobility.com",
-  options: FakeOptions = {}
+  baseUrl: string = "https://sandbox.api.high-mobility.com"
 ): Effect.Effect<Driver, DriverError> =>
-  fromOperations(
-    baseUrl.replace(/\/+$/, ""),
-    http,
-    {
-      register: (clients, vehicle) =>
-        Effect.gen(function* () {
-          for (const client of clients) {
-            yield* Effect.mapError(server.registerClient(client), failed(`register client ${client.id}`))
-          }
-          yield* Effect.mapError(server.registerVehicle(vehicle), failed(`register vehicle ${vehicle.vin}`))
-        }),
-      authorize: (request) =>
-        server
-          .authorize({
-            clientId: request.clientId,
-            redirectUri: request.redirectUri,
-            vin: request.vin,
-            codeChallenge: request.codeChallenge,
-            status: request.pending === true ? "pending" : "approved"
-          })
-          .pipe(
-            Effect.map((consented) => consented.code),
-            Effect.mapError(failed("consent"))
-          ),
-      approve: (id) => Effect.mapError(server.approve(id), failed("approve a consent")),
-      withdraw: (id) => Effect.mapError(server.withdraw(id), failed("withdraw a consent")),
-      advance: (seconds) => Effect.mapError(server.advanceClock(Duration.seconds(seconds)), failed("move the clock")),
-      now: server.now,
-      reset: server.reset({ rewindClock: true })
-    },
-    options
+  Effect.flatMap(server.state, (state) =>
+    fromOperations(
+      baseUrl.replace(/\/+$/, ""),
+      http,
+      {
+        register: (clients, vehicle) =>
+          Effect.gen(function* () {
+            for (const client of clients) {
+              yield* Effect.mapError(server.registerClient(client), failed(`register client ${client.id}`))
+            }
+            yield* Effect.mapError(server.registerVehicle(vehicle), failed(`register vehicle ${vehicle.vin}`))
+          }),
+        authorize: (request) =>
+          server
+            .authorize({
+              clientId: request.clientId,
+              redirectUri: request.redirectUri,
+              vin: request.vin,
+              codeChallenge: request.codeChallenge,
+              status: request.pending === true ? "pending" : "approved"
+            })
+            .pipe(
+              Effect.map((consented) => consented.code),
+              Effect.mapError(failed("consent"))
+            ),
+        approve: (id) => Effect.mapError(server.approve(id), failed("approve a consent")),
+        withdraw: (id) => Effect.mapError(server.withdraw(id), failed("withdraw a consent")),
+        advance: (seconds) => Effect.mapError(server.advanceClock(Duration.seconds(seconds)), failed("move the clock")),
+        now: server.now,
+        reset: server.reset({ rewindClock: true })
+      },
+      state.policy
+    )
   )

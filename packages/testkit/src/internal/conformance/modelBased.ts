@@ -9,8 +9,9 @@
  * the sequence is read once more: which tokens are live must agree too. A divergence shrinks to a shortest sequence,
  * reported with the server's exchanges, both answers, and the seed and path that replay it.
  *
- * The oracle is the model under the default policy but for what the driver tells of the server (the assertion
- * audience, the reuse grace, whether it rotates refresh tokens). It starts fresh for each sequence, and each sequence works with consents of its own, so the server's
+ * The oracle is the model under the policy of the fake when the driver drives the project's own (`driver.fake`),
+ * else under the default policy; either way with what the driver tells of the server (the assertion audience, the
+ * reuse grace, whether it rotates refresh tokens). It starts fresh for each sequence, and each sequence works with consents of its own, so the server's
  * earlier state (other checks, other sequences) plays no part. Clock moves are whole multiples of five seconds and
  * every lifetime the model knows is one too: on a server whose clock also runs in real time, an expiry then never
  * falls inside the second or so a sequence takes.
@@ -844,6 +845,7 @@ const oracle = (driver: Driver): Either.Either<Model.State, Model.RegistrationEr
     clients: registrations(driver),
     vehicles: [{ vin: driver.vin }],
     policy: {
+      ...driver.fake?.policy,
       audience: driver.clients.serviceAccount?.audience ?? `${driver.baseUrl}/v1`,
       refreshReuseGrace: driver.refreshReuseGrace ?? 0,
       // unsaid, the model's default: a server that keeps its refresh tokens must say so to be compared
