@@ -12,7 +12,7 @@ const script = fileURLToPath(new URL("../fixtures/chaos-node.mjs", import.meta.u
 const built = fileURLToPath(new URL("../../dist/index.js", import.meta.url))
 
 /** Every wait on a node is bounded: a node that does not answer fails the run instead of hanging it. */
-const answerTimeout = 60_000
+const defaultTimeout = 60_000
 
 interface Waiter {
   readonly pattern: RegExp
@@ -31,6 +31,8 @@ export class ChaosNode {
   readonly inFlight = new Map<string, "sent" | "answered" | "stalled request" | "stalled answer">()
   /** `event …` lines: deaths and lost leases, as the manager published them. */
   readonly events: Array<string> = []
+  /** Outcomes stored (`done` lines): the driver's measure of progress. */
+  settled = 0
   /** Refreshes whose answer never arrived: a timeout, a broken connection, a body cut short. */
   answersFailed = 0
   readonly exited: Promise<number | string | null>
@@ -61,8 +63,10 @@ export class ChaosNode {
     const signal = /^(sent|answered|done|stalled request|stalled answer) (\S+)/.exec(text)
     if (signal !== null) {
       const [, kind, grantId] = signal
-      if (kind === "done") this.inFlight.delete(grantId!)
-      else if (kind === "answered") {
+      if (kind === "done") {
+        this.inFlight.delete(grantId!)
+        this.settled++
+      } else if (kind === "answered") {
         this.inFlight.set(grantId!, "answered")
         // a refusal answers; anything else is an answer the node never had
         if (!text.endsWith(" Success") && !text.endsWith(" OAuthProtocolError")) {
@@ -82,13 +86,13 @@ export class ChaosNode {
   }
 
   /** The next line matching `pattern`, from now on. */
-  next(pattern: RegExp): Promise<RegExpExecArray> {
+  next(pattern: RegExp, timeout = defaultTimeout): Promise<RegExpExecArray> {
     if (this.ended !== undefined) return Promise.reject(new Error(`node ${this.name} has exited (${this.ended})`))
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter)
-        reject(new Error(`node ${this.name} did not print ${pattern} within ${answerTimeout} ms: ${this.stderr}`))
-      }, answerTimeout)
+        reject(new Error(`node ${this.name} did not print ${pattern} within ${timeout} ms: ${this.stderr}`))
+      }, timeout)
       const waiter: Waiter = {
         pattern,
         resolve: (match) => {
@@ -105,8 +109,8 @@ export class ChaosNode {
   }
 
   /** Sends a command and waits for its answer. */
-  command(line: string, answer: RegExp): Promise<RegExpExecArray> {
-    const answered = this.next(answer)
+  command(line: string, answer: RegExp, timeout?: number): Promise<RegExpExecArray> {
+    const answered = this.next(answer, timeout)
     this.child.stdin.write(`${line}\n`)
     return answered
   }
