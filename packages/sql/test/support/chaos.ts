@@ -6,8 +6,9 @@
  *
  * Time: the fake's clock is the real clock plus the offset its control API was moved by; each node's clock is the
  * real clock plus the same offset, which the driver moves in step. A move is made only while no node holds a lease
- * or takes one (`hold`), nodes first and the fake after (a node ahead of the fake hands out less, never more), and no
- * caller runs meanwhile, so no token is judged at a time other than the one it was handed out at. Each cycle moves the
+ * or takes one (`hold`), nodes first and the fake after (a node ahead of the fake hands out less, never more). The
+ * moves between cycles come while no caller runs; callers may run across a move of the lease time, and a handout
+ * whose call spanned one is judged valid at some moment of the call (`handouts.mjs`). Each cycle moves the
  * clock past every grant's refresh point (55 minutes: the token is still valid and renewed in the background) or
  * past its expiry (an hour: callers wait for the refresh); leases of a killed process run out by a shorter move of
  * the lease time. Within a cycle the clock moves only with real time, seconds against a token's hour.
@@ -130,8 +131,11 @@ export interface ChaosReport extends Judged {
   readonly renewalsNeeded: number
   /** `event LeaseLost` lines: a refresh that outlived its lease (none may). */
   readonly leaseLost: number
-  /** Refreshes whose answer a node did not get (a timeout, a broken connection): each may cost a rotation. */
-  readonly answersFailed: number
+  /**
+   * Grants of refreshes whose answer a live node did not get (a timeout, a connection the server had closed): each
+   * may have cost a rotation, as a kill does.
+   */
+  readonly answersLost: ReadonlyArray<string>
 }
 
 export const run = (dialect: Dialect, scale: Scale, seed: number): Effect.Effect<ChaosReport> =>
@@ -362,7 +366,7 @@ export const run = (dialect: Dialect, scale: Scale, seed: number): Effect.Effect
         kills,
         leaseSteps,
         renewalsNeeded,
-        answersFailed: incarnations.reduce((sum, node) => sum + node.answersFailed, 0),
+        answersLost: [...new Set(incarnations.flatMap((node) => [...node.answersLost]))].sort(),
         leaseLost: incarnations.flatMap((node) => node.events).filter((event) => event.startsWith("event LeaseLost"))
           .length,
         ...judged

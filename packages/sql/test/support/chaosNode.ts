@@ -33,8 +33,8 @@ export class ChaosNode {
   readonly events: Array<string> = []
   /** Outcomes stored (`done` lines): the driver's measure of progress. */
   settled = 0
-  /** Refreshes whose answer never arrived: a timeout, a broken connection, a body cut short. */
-  answersFailed = 0
+  /** Grants of refreshes whose answer never arrived (a timeout, a broken connection): each may cost a rotation. */
+  readonly answersLost = new Set<string>()
   readonly exited: Promise<number | string | null>
 
   constructor(
@@ -70,7 +70,7 @@ export class ChaosNode {
         this.inFlight.set(grantId!, "answered")
         // a refusal answers; anything else is an answer the node never had
         if (!text.endsWith(" Success") && !text.endsWith(" OAuthProtocolError")) {
-          this.answersFailed++
+          this.answersLost.add(grantId!)
           if (process.env.HM_OAUTH_CHAOS_VERBOSE === "1") console.log(`${this.name}: ${text}`)
         }
       } else this.inFlight.set(grantId!, kind as "sent" | "stalled request" | "stalled answer")
