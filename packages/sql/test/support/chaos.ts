@@ -39,7 +39,7 @@ export interface Scale {
 
 export const scales: Readonly<Record<"ci" | "full", Scale>> = {
   ci: { name: "ci", grants: 100, nodes: 4, cycles: 3, killsPerCycle: 2, callers: 8 },
-  full: { name: "full", grants: 1000, nodes: 4, cycles: 6, killsPerCycle: 3, callers: 16 }
+  full: { name: "full", grants: 1000, nodes: 4, cycles: 4, killsPerCycle: 3, callers: 16 }
 }
 
 /** `HM_OAUTH_CHAOS_SCALE=full` for the bigger run; `HM_OAUTH_CHAOS_SEED` replays a run. */
