@@ -16,7 +16,8 @@ const benchmarks: Readonly<Record<string, () => Promise<Benchmark>>> = {
   "property-suite": async () => (await import("./property-suite.js")).benchmark,
   "token-manager": async () => (await import("./token-manager.js")).benchmark,
   "token-memory": async () => (await import("./token-memory.js")).benchmark,
-  "fake-memory": async () => (await import("./fake-memory.js")).benchmark
+  "fake-memory": async () => (await import("./fake-memory.js")).benchmark,
+  "sql-store": async () => (await import("./sql-store.js")).benchmark
 }
 
 const { positionals, values } = parseArgs({

@@ -15,7 +15,8 @@ const benchmarks = [
   "property-suite",
   "token-manager",
   "token-memory",
-  "fake-memory"
+  "fake-memory",
+  "sql-store"
 ]
 
 describe("benchmarks", () => {

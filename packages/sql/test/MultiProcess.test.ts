@@ -9,16 +9,16 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { describe, expect, it } from "@effect/vitest"
 import { TokenStore } from "@hm-oauth/core"
-import { Effect, Option, Redacted } from "effect"
+import { Effect, Option } from "effect"
 import { SqlTokenStore, StoreEncryption } from "../src/index.js"
 import { freshSqliteFile } from "./support/databases.js"
-import { newGrant, testKey } from "./support/fixtures.js"
+import { keyText, newGrant, testKey } from "./support/fixtures.js"
 
 const script = fileURLToPath(new URL("./fixtures/sqlite-process.mjs", import.meta.url))
 const built = fileURLToPath(new URL("../dist/index.js", import.meta.url))
 
 const key = testKey("k1")
-const keyText = `k1:${Buffer.from(Redacted.value(key.key)).toString("base64")}`
+const storeKey = keyText(key)
 
 interface Child {
   readonly process: ChildProcessWithoutNullStreams
@@ -28,7 +28,7 @@ interface Child {
 
 const run = (args: ReadonlyArray<string>): Child => {
   if (!existsSync(built)) throw new Error(`${built} is missing: build first (npx tsc -b)`)
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, STORE_KEY: keyText } })
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, STORE_KEY: storeKey } })
   let stdout = ""
   let stderr = ""
   child.stdout.on("data", (chunk) => (stdout += chunk))

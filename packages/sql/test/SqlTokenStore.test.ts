@@ -8,7 +8,7 @@ import { ConfigProvider, DateTime, Effect, Either, Option, Redacted, TestClock }
 import { SqlTokenStore, StoreEncryption } from "../src/index.js"
 import { dialects, postgres, storeLayer } from "./support/dialects.js"
 import { encryption, lease, newGrant, tokens } from "./support/fixtures.js"
-import { countStatements } from "./support/statements.js"
+import { countStatements } from "./support/statements.mjs"
 
 const store = TokenStore.TokenStore
 

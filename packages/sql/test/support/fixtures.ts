@@ -7,7 +7,14 @@ import { StoreEncryption } from "../../src/index.js"
 export const testKey = (id: string): StoreEncryption.Key =>
   Either.getOrThrow(StoreEncryption.key(id, Redacted.make(new Uint8Array(randomBytes(32)))))
 
-export const encryption = StoreEncryption.keys(testKey("k1"))
+/** A key as `HM_OAUTH_STORE_KEY` gives it to another process: `ID:BASE64`. */
+export const keyText = (key: StoreEncryption.Key): string =>
+  `${key.id}:${Buffer.from(Redacted.value(key.key)).toString("base64")}`
+
+const key = testKey("k1")
+export const encryption = StoreEncryption.keys(key)
+/** `encryption`'s key, for processes that open the same store. */
+export const encryptionKeyText = keyText(key)
 
 let counter = 0
 /** A token no other call returns, shaped like HM's (a UUID-like string). */
